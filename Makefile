@@ -1,0 +1,45 @@
+# One entry point for building, testing, benchmarking and trying Codis-Go.
+#
+#   make          build every binary into bin/
+#   make test     install what the tests need (Debian packages, as root) and run every test
+#   make bench    run the benchmark scripts (prints ratios against redis-server / nutcracker)
+#   make demo     build everything and start a local cluster (example/setup.py)
+#   make clean    remove build output
+
+GO        ?= go
+BIN       := bin
+GOFLAGS   ?=
+TESTFLAGS ?= -race -count=1 -timeout 25m
+
+# Every cmd/<name> with a main.go becomes bin/codis-<name>.
+CMDS := $(patsubst cmd/%/main.go,%,$(wildcard cmd/*/main.go))
+
+.PHONY: all build test vet bench demo clean extern $(CMDS)
+
+all: build
+
+build: $(CMDS)
+
+$(CMDS):
+	@mkdir -p $(BIN)
+	$(GO) build $(GOFLAGS) -o $(BIN)/codis-$@ ./cmd/$@
+
+extern:
+	@bash extern/install.sh
+
+vet:
+	$(GO) vet ./...
+
+test: extern build vet
+	$(GO) test $(TESTFLAGS) ./...
+
+bench: extern build
+	@set -e; for s in extern/bench/*.sh; do [ -f "$$s" ] && bash "$$s"; done; true
+
+demo: build
+	@if [ -f example/setup.py ]; then cd example && exec python3 setup.py; \
+	else echo "make demo: the local-cluster example (example/setup.py) is not built yet; binaries are in $(BIN)/"; fi
+
+clean:
+	rm -rf $(BIN)
+	$(GO) clean -testcache
