@@ -1,0 +1,69 @@
+package resp
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestWriters(t *testing.T) {
+	var b []byte
+	b = AppendSimple(b, "OK")
+	b = AppendError(b, "ERR bad\r\nthing")
+	b = AppendInt(b, -42)
+	b = AppendBulk(b, []byte("a\r\nb"))
+	b = AppendBulkString(b, "")
+	b = AppendNull(b)
+	b = AppendNullArray(b)
+	b = AppendArrayLen(b, 2)
+	b = AppendBulkInt(b, 7)
+	b = AppendOK(b)
+	want := "+OK\r\n-ERR bad  thing\r\n:-42\r\n$4\r\na\r\nb\r\n$0\r\n\r\n$-1\r\n*-1\r\n*2\r\n$1\r\n7\r\n+OK\r\n"
+	if string(b) != want {
+		t.Fatalf("got %q\nwant %q", b, want)
+	}
+	rr := NewReplyReader(bytes.NewReader(b))
+	var got []string
+	for i := 0; i < 8; i++ {
+		r, err := rr.ReadReply()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.String())
+	}
+	wantR := []string{"+OK", `ERR:"ERR bad  thing"`, "-42", `"a\r\nb"`, `""`, "(nil)", "(nil-array)", `["7" +OK]`}
+	for i := range wantR {
+		if got[i] != wantR[i] {
+			t.Errorf("reply %d = %s, want %s", i, got[i], wantR[i])
+		}
+	}
+}
+
+func TestReplyReaderRESP3(t *testing.T) {
+	in := "%1\r\n+a\r\n#t\r\n_\r\n,1.5\r\n~1\r\n:1\r\n|1\r\n+k\r\n+v\r\n:5\r\n"
+	rr := NewReplyReader(bytes.NewReader([]byte(in)))
+	want := []string{"[+a 1]", "(nil)", `"1.5"`, "[1]", "5"}
+	for _, w := range want {
+		r, err := rr.ReadReply()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.String() != w {
+			t.Errorf("got %s want %s", r.String(), w)
+		}
+	}
+	for _, bad := range []string{"?x\r\n", ":x\r\n", "$5\r\nab\r\n", "$2\r\nabcd", "+ok\n"} {
+		if _, err := NewReplyReader(bytes.NewReader([]byte(bad))).ReadReply(); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestCommandRoundTrip(t *testing.T) {
+	b := AppendCommandStrings(nil, "SET", "k", "v")
+	p := NewParser(nil)
+	p.Feed(b)
+	argv, err := p.Next()
+	if err != nil || len(argv) != 3 || string(argv[2]) != "v" {
+		t.Fatalf("%q %v", argv, err)
+	}
+}

@@ -1,0 +1,367 @@
+package server
+
+import (
+	"math/rand/v2"
+	"slices"
+)
+
+// shard holds the keys of one (db, slot): the slot set of SPEC-data §B.1 is
+// the key map itself.
+type shard struct {
+	keys     map[string]*Entry              // every key of the slot
+	volatile map[string]*Entry              // the keys with an expiry (shares key strings)
+	tags     map[uint32]map[string]struct{} // tag CRC → tagged keys (the tag index)
+}
+
+// DB is one logical database. All methods must be called with the
+// keyspace lock (Server.mu) held.
+type DB struct {
+	id int
+	ks *keyspace
+	// shards points at emptyShards until the first key is added, so that
+	// many configured but unused DBs cost nothing.
+	shards *[NumSlots]shard
+	nkeys  int
+	nvol   int
+	// expireCursor is the next slot the active expire cycle visits.
+	expireCursor int
+	watched      map[string][]*client // WATCHed key → clients
+}
+
+// keyspace is the whole data set: the DBs plus shared accounting.
+type keyspace struct {
+	dbs  []*DB
+	used int64 // estimated bytes of all entries
+	// now is the command's time snapshot in unix ms (set before each
+	// command; frozen during EXEC), used for expiry decisions.
+	now int64
+	// lruClock is now/1000 truncated, stored in entries on access.
+	lruClock uint32
+	// lfu is set under an LFU maxmemory-policy: accesses then maintain the
+	// logarithmic frequency counter of each entry.
+	lfu bool
+	// dirty counts keyspace changes (rdb_changes_since_last_save).
+	dirty int64
+	stats *stats
+	// onExpire is called for every key reclaimed by expiry (lazy or active),
+	// e.g. to propagate a DEL to replicas later.
+	onExpire func(db *DB, key string)
+}
+
+// emptyShards is the shared, never written, shard array of empty DBs.
+var emptyShards [NumSlots]shard
+
+func newKeyspace(n int, st *stats) *keyspace {
+	ks := &keyspace{stats: st}
+	ks.dbs = make([]*DB, n)
+	for i := range ks.dbs {
+		ks.dbs[i] = &DB{id: i, ks: ks, shards: &emptyShards}
+	}
+	return ks
+}
+
+// ID returns the DB index.
+func (db *DB) ID() int { return db.id }
+
+// Len returns the number of keys (including logically expired ones not yet
+// reclaimed).
+func (db *DB) Len() int { return db.nkeys }
+
+// Volatile returns the number of keys with an expiry.
+func (db *DB) Volatile() int { return db.nvol }
+
+func (db *DB) isExpired(e *Entry) bool {
+	return e.expireAt != 0 && e.expireAt <= db.ks.now
+}
+
+// peek finds a key without expiry handling or LRU update.
+func (db *DB) peek(key []byte) *Entry {
+	return db.shards[SlotOf(key)].keys[string(key)]
+}
+
+// Lookup returns the live entry of key, reclaiming it if it has expired
+// (lazy expiry), and updates its LRU clock. It returns nil if the key is
+// absent.
+func (db *DB) Lookup(key []byte) *Entry {
+	sh := &db.shards[SlotOf(key)]
+	e := sh.keys[string(key)]
+	if e == nil {
+		return nil
+	}
+	if e.expireAt != 0 && e.expireAt <= db.ks.now {
+		db.expireKey(sh, key, e)
+		return nil
+	}
+	if db.ks.lfu {
+		e.freq = lfuIncr(lfuDecay(e.freq, db.ks.lruClock-e.lru))
+	}
+	e.lru = db.ks.lruClock
+	return e
+}
+
+// LFU counter, as Redis: starts at 5, grows logarithmically (lfu-log-factor
+// 10), decays by one per idle minute (lfu-decay-time 1).
+const (
+	lfuInitVal   = 5
+	lfuLogFactor = 10
+)
+
+func lfuDecay(counter uint8, idleSeconds uint32) uint8 {
+	periods := idleSeconds / 60
+	if periods >= uint32(counter) {
+		return 0
+	}
+	return counter - uint8(periods)
+}
+
+func lfuIncr(counter uint8) uint8 {
+	if counter == 255 {
+		return 255
+	}
+	base := float64(int(counter) - lfuInitVal)
+	if base < 0 {
+		base = 0
+	}
+	if rand.Float64() < 1.0/(base*lfuLogFactor+1) {
+		counter++
+	}
+	return counter
+}
+
+// LookupNoTouch is Lookup without the LRU/LFU update (EXISTS, TYPE, TTL,
+// OBJECT: Redis's LOOKUP_NOTOUCH).
+func (db *DB) LookupNoTouch(key []byte) *Entry {
+	sh := &db.shards[SlotOf(key)]
+	e := sh.keys[string(key)]
+	if e == nil {
+		return nil
+	}
+	if e.expireAt != 0 && e.expireAt <= db.ks.now {
+		db.expireKey(sh, key, e)
+		return nil
+	}
+	return e
+}
+
+// LookupRead is Lookup that also counts keyspace hits and misses.
+func (db *DB) LookupRead(key []byte) *Entry {
+	e := db.Lookup(key)
+	if e == nil {
+		db.ks.stats.misses++
+	} else {
+		db.ks.stats.hits++
+	}
+	return e
+}
+
+func (db *DB) expireKey(sh *shard, key []byte, e *Entry) {
+	k := db.remove(sh, key, e)
+	db.ks.stats.expiredKeys++
+	db.signal(key, true)
+	if db.ks.onExpire != nil {
+		db.ks.onExpire(db, k)
+	}
+}
+
+// Add stores a new key, which must not exist (check with Lookup first).
+// The entry is owned by the DB afterwards.
+func (db *DB) Add(key []byte, e *Entry) {
+	slot, tagged, crc := slotAndTag(key)
+	if db.shards == &emptyShards {
+		db.shards = new([NumSlots]shard)
+	}
+	sh := &db.shards[slot]
+	k := string(key)
+	if sh.keys == nil {
+		sh.keys = make(map[string]*Entry)
+	}
+	sh.keys[k] = e
+	db.nkeys++
+	if tagged {
+		if sh.tags == nil {
+			sh.tags = make(map[uint32]map[string]struct{})
+		}
+		g := sh.tags[crc]
+		if g == nil {
+			g = make(map[string]struct{})
+			sh.tags[crc] = g
+		}
+		g[k] = struct{}{}
+	}
+	if e.expireAt != 0 {
+		if sh.volatile == nil {
+			sh.volatile = make(map[string]*Entry)
+		}
+		sh.volatile[k] = e
+		db.nvol++
+	}
+	e.lru = db.ks.lruClock
+	e.freq = lfuInitVal
+	e.mem = entrySize(k, e)
+	db.ks.used += e.mem
+	db.signal(key, false)
+}
+
+// Set stores e under key, replacing any existing value (SET semantics). The
+// old expiry is kept when keepTTL is set, else cleared (e's own expireAt is
+// used). It reports whether the key existed.
+func (db *DB) Set(key []byte, e *Entry, keepTTL bool) bool {
+	sh := &db.shards[SlotOf(key)]
+	old := sh.keys[string(key)]
+	if old != nil && db.isExpired(old) {
+		db.expireKey(sh, key, old)
+		old = nil
+	}
+	if old == nil {
+		if keepTTL {
+			e.expireAt = 0
+		}
+		db.Add(key, e)
+		return false
+	}
+	// Overwrite in place so the map entry, slot set and tag index stay.
+	exp := e.expireAt
+	if keepTTL {
+		exp = old.expireAt
+	}
+	old.str, old.obj, old.typ, old.enc = e.str, e.obj, e.typ, e.enc
+	db.setExpireEntry(sh, key, old, exp)
+	db.Modified(key, old)
+	return true
+}
+
+// Modified must be called after a value was changed in place: it updates
+// memory accounting and invalidates WATCHes.
+func (db *DB) Modified(key []byte, e *Entry) {
+	n := entrySize(string(key), e)
+	db.ks.used += n - e.mem
+	e.mem = n
+	e.lru = db.ks.lruClock
+	db.signal(key, false)
+}
+
+// Delete removes key if it exists (expired keys count as absent) and reports
+// whether a live key was removed.
+func (db *DB) Delete(key []byte) bool {
+	sh := &db.shards[SlotOf(key)]
+	e := sh.keys[string(key)]
+	if e == nil {
+		return false
+	}
+	if db.isExpired(e) {
+		db.expireKey(sh, key, e)
+		return false
+	}
+	db.remove(sh, key, e)
+	db.signal(key, false)
+	return true
+}
+
+// remove unlinks a present key from every structure and returns the stored
+// key string.
+func (db *DB) remove(sh *shard, key []byte, e *Entry) string {
+	k := string(key)
+	delete(sh.keys, k)
+	db.nkeys--
+	if e.expireAt != 0 {
+		delete(sh.volatile, k)
+		db.nvol--
+	}
+	if _, tagged, crc := slotAndTag(key); tagged {
+		if g := sh.tags[crc]; g != nil {
+			delete(g, k)
+			if len(g) == 0 {
+				delete(sh.tags, crc)
+			}
+		}
+	}
+	db.ks.used -= e.mem
+	return k
+}
+
+// SetExpire sets (at > 0) or clears (at == 0) the absolute expiry, in unix
+// ms, of a key that exists.
+func (db *DB) SetExpire(key []byte, e *Entry, at int64) {
+	db.setExpireEntry(&db.shards[SlotOf(key)], key, e, at)
+	db.Modified(key, e)
+}
+
+func (db *DB) setExpireEntry(sh *shard, key []byte, e *Entry, at int64) {
+	switch {
+	case e.expireAt == 0 && at != 0:
+		if sh.volatile == nil {
+			sh.volatile = make(map[string]*Entry)
+		}
+		sh.volatile[string(key)] = e
+		db.nvol++
+	case e.expireAt != 0 && at == 0:
+		delete(sh.volatile, string(key))
+		db.nvol--
+	}
+	e.expireAt = at
+}
+
+// flush removes every key and returns how many there were.
+func (db *DB) flush() int {
+	n := db.nkeys
+	for i := range db.shards {
+		for _, e := range db.shards[i].keys {
+			db.ks.used -= e.mem
+		}
+	}
+	db.shards = &emptyShards
+	db.nkeys, db.nvol = 0, 0
+	db.signalAll()
+	return n
+}
+
+// keysOfSlot returns the number of keys in a slot.
+func (db *DB) keysOfSlot(slot int) int { return len(db.shards[slot].keys) }
+
+// tagKeys returns the keys of the tag group of key (keys whose tag has the
+// same CRC), sorted, and whether key has a tag.
+func (db *DB) tagKeys(key []byte) ([]string, bool) {
+	slot, tagged, crc := slotAndTag(key)
+	if !tagged {
+		return nil, false
+	}
+	g := db.shards[slot].tags[crc]
+	out := make([]string, 0, len(g))
+	for k := range g {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out, true
+}
+
+// randomKey returns a random key name (possibly logically expired), or "".
+func (db *DB) randomKey() (string, bool) {
+	if db.nkeys == 0 {
+		return "", false
+	}
+	r := rand.IntN(db.nkeys)
+	for i := range db.shards {
+		n := len(db.shards[i].keys)
+		if r >= n {
+			r -= n
+			continue
+		}
+		for k := range db.shards[i].keys {
+			if r == 0 {
+				return k, true
+			}
+			r--
+		}
+	}
+	return "", false
+}
+
+// moveAll swaps the content of two DBs (SWAPDB). Watchers stay with their
+// DB index and are signalled.
+func (db *DB) swapWith(o *DB) {
+	db.shards, o.shards = o.shards, db.shards
+	db.nkeys, o.nkeys = o.nkeys, db.nkeys
+	db.nvol, o.nvol = o.nvol, db.nvol
+	db.signalAll()
+	o.signalAll()
+}

@@ -1,0 +1,5 @@
+package server
+
+import "syscall"
+
+var syscallEMFILE = syscall.EMFILE
