@@ -43,6 +43,12 @@ type client struct {
 	nin  int64 // bytes read since last accounted
 	nout int64 // bytes written since last accounted
 
+	// pub/sub (see pubsub.go): subscriptions (Server.mu) and, once the
+	// client has subscribed, the writer that owns its connection's output.
+	subs     clientSubs
+	push     *pushWriter
+	pubsubOn atomic.Bool // subscribed to something (read by the idle-timeout cron)
+
 	closeAfterReply bool
 	killed          atomic.Bool
 	closeMu         sync.Once
@@ -115,11 +121,21 @@ func (c *client) serve() {
 			argv, err = c.p.Next()
 		}
 		c.p.MaxBulkLen = c.s.cfg.ProtoMaxBulkLen // CONFIG SET applies to live clients
+		if c.push != nil {
+			// Ordered with published messages, which are queued under mu.
+			c.pushFlushOut()
+			if c.closeAfterReply {
+				c.unsubscribeAll() // QUIT: receive nothing more
+			}
+		}
 		c.s.mu.Unlock()
 		if len(c.out) > 0 && !c.flush() {
 			return
 		}
 		if c.closeAfterReply {
+			if c.push != nil {
+				c.pushDrain(5 * time.Second)
+			}
 			return
 		}
 		if err != nil {
@@ -137,6 +153,13 @@ func (c *client) readError(err error) {
 	var pe *resp.ProtocolError
 	if errors.As(err, &pe) {
 		c.out = resp.AppendError(c.out, "ERR "+pe.Error())
+		if c.push != nil {
+			c.s.mu.Lock()
+			c.pushFlushOut()
+			c.s.mu.Unlock()
+			c.pushDrain(5 * time.Second)
+			return
+		}
 		c.flush()
 		c.s.log.Debug("protocol error from client", "addr", c.addr, "err", err)
 	}
@@ -157,7 +180,11 @@ func (c *client) cleanup() {
 	c.closeAsync()
 	c.s.mu.Lock()
 	c.unwatchAll()
+	c.unsubscribeAll()
 	c.s.mu.Unlock()
+	if c.push != nil {
+		c.push.stop()
+	}
 	c.s.removeClient(c)
 }
 

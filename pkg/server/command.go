@@ -206,6 +206,9 @@ func (c *client) process(argv [][]byte) {
 		c.reject(errReadOnly)
 		return
 	}
+	if c.push != nil && c.pubsubRejected(cmd, argv) {
+		return
+	}
 	if c.inMulti && cmd.Flags&FlagNoMulti != 0 {
 		c.reject("ERR Command not allowed inside a transaction")
 		return

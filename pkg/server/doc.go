@@ -24,6 +24,12 @@
 //   - DB.SetExpire(key, e, unixMillis or 0).
 //
 // Non-string values implement Object (Type, Encoding, MemSize, Copy).
+// To be dumped, restored and migrated they also implement rdbValue
+// (rdbObject() rdb.Object, the neutral form of pkg/rdb) and register a
+// constructor from rdb.Object with registerRDBDecoder(rdb.KindX, fn) in
+// their init (rdbconv.go). DUMP and migration emit version-7 payloads with
+// the classic types (DESIGN decision 3); RESTORE and SLOTSRESTORE accept
+// versions up to 10 (Redis 7.0).
 // Replies are written with c.addInt, c.addBulk, c.addArrayLen, c.addError
 // (full text with its code: "ERR ...", errWrongType, ...) and friends.
 //
@@ -40,6 +46,23 @@
 // replication log can later be appended in execution order. Parsing and
 // socket I/O, the expensive parts, run outside the lock and in parallel.
 //
+// # Slot migration
+//
+// SLOTSMGRTONE/TAGONE/SLOT/TAGSLOT (t_migrate.go) talk to the target while
+// holding Server.mu, as Redis does: the keys cannot change between DUMP and
+// the local delete. Each network step is bounded by the command's timeout.
+// Target connections are cached per "host:port" and closed by the cron
+// after 15 s idle.
+//
+// # Pub/sub
+//
+// Subscriptions are guarded by Server.mu. A client's first subscription
+// gives it a writer goroutine (pubsub.go): from then on its replies are
+// moved, at the end of each batch and still under Server.mu, into a
+// mutex-protected push buffer, where PUBLISH also appends messages, so
+// order is preserved and a publisher never blocks on a slow subscriber.
+// The pubsub output limit (32mb hard, 8mb for 60 s) disconnects laggards.
+//
 // # Expiry and eviction
 //
 // Expired keys are reclaimed lazily on access and by an active cycle that
@@ -53,6 +76,6 @@
 //
 // # Lock order
 //
-// Server.mu before Server.clientsMu. Nothing takes Server.mu while holding
-// clientsMu.
+// Server.mu before Server.clientsMu, and Server.mu before a client's
+// pushWriter.mu. Nothing takes Server.mu while holding either.
 package server

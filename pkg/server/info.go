@@ -126,14 +126,19 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 		w("total_commands_processed:%d", s.st.numCommands)
 		w("instantaneous_ops_per_sec:%d", s.opsPerSec())
 		w("total_net_input_bytes:%d", s.st.netIn)
-		w("total_net_output_bytes:%d", s.st.netOut)
+		w("total_net_output_bytes:%d", s.st.netOut+s.st.netOutPush.Load())
 		w("rejected_connections:%d", s.st.rejectedConns.Load())
 		w("expired_keys:%d", s.st.expiredKeys)
 		w("evicted_keys:%d", s.st.evictedKeys)
 		w("keyspace_hits:%d", s.st.hits)
 		w("keyspace_misses:%d", s.st.misses)
-		w("pubsub_channels:0")
-		w("pubsub_patterns:0")
+		var nch, npat, nshard int
+		if s.ps != nil {
+			nch, npat, nshard = len(s.ps.channels), len(s.ps.patterns), len(s.ps.shard)
+		}
+		w("pubsub_channels:%d", nch)
+		w("pubsub_patterns:%d", npat)
+		w("pubsubshard_channels:%d", nshard)
 		w("total_error_replies:%d", s.st.errorReplies)
 	case "replication":
 		w("# Replication")

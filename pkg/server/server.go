@@ -25,6 +25,7 @@ type stats struct {
 	numConnections atomic.Int64
 	rejectedConns  atomic.Int64
 	netIn, netOut  int64
+	netOutPush     atomic.Int64 // bytes written by pub/sub push writers
 	errorReplies   int64
 }
 
@@ -67,6 +68,11 @@ type Server struct {
 	shutdown  chan struct{}     // closed when SHUTDOWN was requested
 	shutOnce  sync.Once         // guards shutdown
 	nowFunc   func() time.Time  // clock (tests may replace before Start)
+
+	ps *pubsubState // subscriptions (mu), nil until the first SUBSCRIBE
+
+	mgrtConns     map[string]*mgrtConn // sync migration targets by "host:port" (mu)
+	lastMgrtSweep time.Time            // last idle sweep of mgrtConns (mu)
 }
 
 // New builds a server from cfg (nil = defaults). It does no I/O.
@@ -201,6 +207,9 @@ func (s *Server) Close() error {
 		s.clientsMu.Unlock()
 	})
 	s.wg.Wait()
+	s.mu.Lock()
+	s.mgrtCloseIdle(time.Time{}, true)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -338,6 +347,10 @@ func (s *Server) cron() {
 			s.evict()
 		}
 		s.peakMem = max(s.peakMem, s.usedMemory())
+		if now := time.Now(); now.Sub(s.lastMgrtSweep) >= time.Second {
+			s.lastMgrtSweep = now
+			s.mgrtCloseIdle(now, false)
+		}
 		s.sampleOps()
 		timeout := s.cfg.Timeout
 		s.mu.Unlock()
@@ -380,7 +393,9 @@ func (s *Server) closeIdleClients(idle time.Duration) {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
 	for _, c := range s.clients {
-		if time.Duration(now-c.lastInteraction.Load()) > idle {
+		// Subscribers are exempt, as in Redis (blocked clients refresh
+		// lastInteraction themselves).
+		if time.Duration(now-c.lastInteraction.Load()) > idle && !c.pubsubOn.Load() {
 			c.closeAsync()
 		}
 	}

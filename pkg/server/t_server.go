@@ -39,6 +39,16 @@ func init() {
 }
 
 func pingCommand(c *client, argv [][]byte) {
+	if c.subscribed() && len(argv) <= 2 { // RESP2 subscribed mode
+		c.addArrayLen(2)
+		c.addBulkString("pong")
+		if len(argv) == 2 {
+			c.addBulk(argv[1])
+		} else {
+			c.addBulkString("")
+		}
+		return
+	}
 	switch len(argv) {
 	case 1:
 		c.addRaw("+PONG\r\n")
@@ -545,6 +555,7 @@ func (s *Server) resetStats() {
 	s.st.numConnections.Store(0)
 	s.st.rejectedConns.Store(0)
 	s.st.netIn, s.st.netOut = 0, 0
+	s.st.netOutPush.Store(0)
 	for _, cmd := range commands {
 		cmd.calls, cmd.usec = 0, 0
 	}
@@ -574,11 +585,23 @@ func (s *Server) clientsSnapshot() []*client {
 	return out
 }
 
+// clientType is the class CLIENT LIST/KILL TYPE match (mu held); replica
+// and master links are not clients of this kind yet.
+func (c *client) clientType() string {
+	if c.subscribed() {
+		return "pubsub"
+	}
+	return "normal"
+}
+
 func (c *client) info(self *client) string {
 	now := time.Now()
 	flags := "N"
 	if c.inMulti {
 		flags = "x"
+	}
+	if c.subscribed() {
+		flags = "P"
 	}
 	multi := -1
 	if c.inMulti {
@@ -591,9 +614,10 @@ func (c *client) info(self *client) string {
 	if c == self {
 		cmd = self.curCmdName
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d",
 		c.id, c.addr, c.laddr, c.id+7, c.name, int64(now.Sub(c.ctime).Seconds()),
-		(now.UnixNano()-c.lastInteraction.Load())/1e9, flags, c.db.id, multi,
+		(now.UnixNano()-c.lastInteraction.Load())/1e9, flags, c.db.id,
+		len(c.subs.channels), len(c.subs.patterns), len(c.subs.shard), multi,
 		16384, 16384, cmd, c.resp)
 }
 
@@ -668,7 +692,7 @@ func (c *client) clientList(argv [][]byte) {
 		if ids != nil && !ids[o.id] {
 			continue
 		}
-		if typ != "" && typ != "normal" {
+		if typ != "" && typ != o.clientType() {
 			continue
 		}
 		sb.WriteString(o.info(c))
@@ -737,7 +761,7 @@ func (c *client) clientKill(argv [][]byte) {
 	killed := 0
 	for _, o := range c.s.clientsSnapshot() {
 		if (addr != "" && o.addr != addr) || (laddr != "" && o.laddr != laddr) || (id != 0 && o.id != id) ||
-			(typ != "" && typ != "normal") {
+			(typ != "" && typ != o.clientType()) {
 			continue
 		}
 		if o == c && skipme {

@@ -1,0 +1,542 @@
+package server
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Sorted set values. Like Redis 7.0, a zset is a "listpack" (here a slice
+// sorted by score then member) while it has at most zsetMaxListpackEntries
+// members of at most zsetMaxListpackValue bytes, and a skip list plus a
+// member index ("skiplist") afterwards; the conversion is one-way.
+
+// Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
+const (
+	zsetMaxListpackEntries = 128
+	zsetMaxListpackValue   = 64
+)
+
+// zent is one member of a sorted set.
+type zent struct {
+	member string
+	score  float64
+}
+
+type zsetObject struct {
+	lp   zlp                 // listpack encoding (when zsl == nil)
+	zsl  *zskiplist          // skiplist encoding: order
+	dict map[string]*zslNode // skiplist encoding: member index
+	mem  int64               // running estimate of the members' cost
+	peak int                 // largest len(dict) since dict was built
+}
+
+// Memory estimates: a listpack costs its buffer; per skiplist member the node (64 bytes with its level slice header), its
+// levels (16 bytes each), the map slot (24 bytes at 7/8 load plus control
+// bytes) and the string.
+const (
+	zsetObjOverhead  = 64
+	zsetNodeOverhead = 64 + 32
+)
+
+func newZsetObject() *zsetObject { return &zsetObject{} }
+
+func (z *zsetObject) Type() ValueType { return TypeZSet }
+
+func (z *zsetObject) Encoding() string {
+	if z.zsl == nil {
+		return "listpack"
+	}
+	return "skiplist"
+}
+
+func (z *zsetObject) MemSize() int64 {
+	if z.zsl == nil {
+		return zsetObjOverhead + int64(cap(z.lp.buf))
+	}
+	return zsetObjOverhead + z.mem
+}
+
+func (z *zsetObject) Copy() Object {
+	if z.zsl == nil {
+		return &zsetObject{lp: z.lp.clone()}
+	}
+	n := &zsetObject{}
+	n.toSkiplist(z.Len())
+	for x := z.zsl.head.level[0].forward; x != nil; x = x.level[0].forward {
+		n.slInsert(x.member, x.score)
+	}
+	return n
+}
+
+func nodeCost(n *zslNode) int64 {
+	return zsetNodeOverhead + 16*int64(len(n.level)) + strAlloc(len(n.member))
+}
+
+// Len returns the number of members.
+func (z *zsetObject) Len() int {
+	if z.zsl == nil {
+		return z.lp.n
+	}
+	return z.zsl.length
+}
+
+// Score returns the score of member.
+func (z *zsetObject) Score(member string) (float64, bool) {
+	if z.zsl == nil {
+		if off, _, sc := z.lp.find(member); off >= 0 {
+			return sc, true
+		}
+		return 0, false
+	}
+	if n := z.dict[member]; n != nil {
+		return n.score, true
+	}
+	return 0, false
+}
+
+func (z *zsetObject) toSkiplist(hint int) {
+	z.zsl = newZskiplist()
+	z.dict = make(map[string]*zslNode, hint)
+	z.mem = 0
+}
+
+// convert switches to the skiplist encoding.
+func (z *zsetObject) convert() {
+	lp := z.lp
+	z.lp = zlp{}
+	z.toSkiplist(lp.n + 1)
+	for o := 0; o < len(lp.buf); {
+		m, sc, next := lp.entry(o)
+		z.slInsert(string(m), sc)
+		o = next
+	}
+}
+
+func (z *zsetObject) slInsert(member string, score float64) {
+	n := z.zsl.insert(score, member)
+	z.dict[member] = n
+	z.mem += nodeCost(n)
+	z.peak = max(z.peak, len(z.dict))
+}
+
+// Insert adds a member that is not present, converting the encoding when
+// the listpack limits would be exceeded.
+func (z *zsetObject) Insert(member string, score float64) {
+	if z.zsl == nil && (z.lp.n+1 > zsetMaxListpackEntries || len(member) > zsetMaxListpackValue) {
+		z.convert()
+	}
+	if z.zsl != nil {
+		z.slInsert(member, score)
+		return
+	}
+	z.lp.insert(z.lp.insertPos(score, member), member, score)
+}
+
+// Update changes the score of a present member.
+func (z *zsetObject) Update(member string, score float64) {
+	if z.zsl != nil {
+		n := z.dict[member]
+		z.mem -= nodeCost(n)
+		n = z.zsl.updateScore(n, score)
+		z.dict[member] = n
+		z.mem += nodeCost(n)
+		return
+	}
+	off, _, _ := z.lp.find(member)
+	_, _, next := z.lp.entry(off)
+	z.lp.deleteRange(off, next, 1)
+	z.lp.insert(z.lp.insertPos(score, member), member, score)
+}
+
+// Delete removes member and reports whether it was present.
+func (z *zsetObject) Delete(member string) bool {
+	if z.zsl == nil {
+		off, _, _ := z.lp.find(member)
+		if off < 0 {
+			return false
+		}
+		_, _, next := z.lp.entry(off)
+		z.lp.deleteRange(off, next, 1)
+		return true
+	}
+	n := z.dict[member]
+	if n == nil {
+		return false
+	}
+	z.mem -= nodeCost(n)
+	delete(z.dict, member)
+	z.zsl.delete(n.score, n.member)
+	if z.peak >= mapShrinkMin && len(z.dict) < z.peak/4 {
+		// Rebuild to release the table of a zset that shrank a lot.
+		d := make(map[string]*zslNode, len(z.dict))
+		for k, v := range z.dict {
+			d[k] = v
+		}
+		z.dict, z.peak = d, len(d)
+	}
+	return true
+}
+
+// DeleteRanks removes the members of 0-based ranks [lo, hi).
+func (z *zsetObject) DeleteRanks(lo, hi int) {
+	if lo >= hi {
+		return
+	}
+	if z.zsl == nil {
+		from := z.lp.offsetOf(lo)
+		to := from
+		for i := lo; i < hi; i++ {
+			_, _, to = z.lp.entry(to)
+		}
+		z.lp.deleteRange(from, to, hi-lo)
+		return
+	}
+	var victims []string
+	z.Range(lo, hi-lo, false, func(m string, _ float64) bool {
+		victims = append(victims, m)
+		return true
+	})
+	for _, m := range victims {
+		z.Delete(m)
+	}
+}
+
+// Rank returns the 0-based rank of member in ascending order.
+func (z *zsetObject) Rank(member string) (int, bool) {
+	if z.zsl == nil {
+		_, i, _ := z.lp.find(member)
+		return i, i >= 0
+	}
+	n := z.dict[member]
+	if n == nil {
+		return 0, false
+	}
+	return z.zsl.rank(n.score, n.member) - 1, true
+}
+
+// CountBefore returns the number of members satisfying before, which must
+// hold for a prefix of the order.
+func (z *zsetObject) CountBefore(before func(score float64, member string) bool) int {
+	if z.zsl == nil {
+		n := 0
+		for o := 0; o < len(z.lp.buf); n++ {
+			m, sc, next := z.lp.entry(o)
+			if !before(sc, zlpView(m)) {
+				break
+			}
+			o = next
+		}
+		return n
+	}
+	return z.zsl.countBefore(before)
+}
+
+// Range calls fn for up to n members starting at 0-based rank start,
+// ascending, or descending from start when rev is set, until fn returns
+// false.
+func (z *zsetObject) Range(start, n int, rev bool, fn func(member string, score float64) bool) {
+	if start < 0 || start >= z.Len() {
+		return
+	}
+	if z.zsl == nil {
+		if !rev {
+			for o := z.lp.offsetOf(start); n > 0 && o < len(z.lp.buf); n-- {
+				m, sc, next := z.lp.entry(o)
+				if !fn(string(m), sc) {
+					return
+				}
+				o = next
+			}
+			return
+		}
+		// Entries only decode forwards: collect the offsets first.
+		var stack [zsetMaxListpackEntries]int
+		offs := stack[:0]
+		for o, i := 0, 0; o < len(z.lp.buf) && i <= start; i++ {
+			offs = append(offs, o)
+			_, _, o = z.lp.entry(o)
+		}
+		for i := len(offs) - 1; i >= 0 && n > 0; i, n = i-1, n-1 {
+			m, sc, _ := z.lp.entry(offs[i])
+			if !fn(string(m), sc) {
+				return
+			}
+		}
+		return
+	}
+	for x := z.zsl.byRank(start + 1); x != nil && n > 0; n-- {
+		if !fn(x.member, x.score) {
+			return
+		}
+		if rev {
+			x = x.backward
+		} else {
+			x = x.level[0].forward
+		}
+	}
+}
+
+// All returns every member in order.
+func (z *zsetObject) All() []zent {
+	out := make([]zent, 0, z.Len())
+	z.Range(0, z.Len(), false, func(m string, s float64) bool {
+		out = append(out, zent{m, s})
+		return true
+	})
+	return out
+}
+
+// zsetFromSorted builds a sorted set from members in (score, member)
+// order, with the encoding Redis picks for a computed result.
+func zsetFromSorted(ents []zent) *zsetObject {
+	z := newZsetObject()
+	maxLen := 0
+	for _, e := range ents {
+		maxLen = max(maxLen, len(e.member))
+	}
+	if len(ents) <= zsetMaxListpackEntries && maxLen <= zsetMaxListpackValue {
+		size := 0
+		for _, e := range ents {
+			size += zlpEntrySize(e.member, e.score)
+		}
+		z.lp.buf = make([]byte, 0, size)
+		for _, e := range ents {
+			z.lp.appendSorted(e.member, e.score)
+		}
+		return z
+	}
+	z.toSkiplist(len(ents))
+	for _, e := range ents {
+		z.slInsert(e.member, e.score)
+	}
+	return z
+}
+
+// formatScore formats a double like Redis 7.0's addReplyDouble (%.17g).
+func formatScore(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(f, 'g', 17, 64)
+}
+
+func appendScore(dst []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', 17, 64)
+}
+
+// lpScoreString is a score as a listpack stores it (ZSCAN of a small zset
+// returns it raw): integral values as integers, others as %.17g.
+func lpScoreString(f float64) string {
+	if f == math.Trunc(f) && f > -9.2e18 && f < 9.2e18 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return formatScore(f)
+}
+
+// parseScoreStrict parses like Redis's getDoubleFromObject (strtod over the
+// whole string, no leading space, no overflow or underflow to zero, no
+// NaN).
+func parseScoreStrict(b []byte) (float64, bool) {
+	if len(b) == 0 || isSpaceByte(b[0]) {
+		return 0, false
+	}
+	return strtodWhole(string(b))
+}
+
+// strtodWhole parses a complete strtod number (after any leading space was
+// rejected or skipped by the caller). Overflow and underflow to zero fail.
+func strtodWhole(s string) (float64, bool) {
+	if s == "" || strings.ContainsAny(s, "_ \t\r\n\v\f") {
+		return 0, false
+	}
+	body := s
+	if body[0] == '+' || body[0] == '-' {
+		body = body[1:]
+	}
+	lb := strings.ToLower(body)
+	switch lb {
+	case "inf", "infinity":
+		if s[0] == '-' {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
+	}
+	if strings.HasPrefix(lb, "n") || strings.HasPrefix(lb, "i") {
+		return 0, false
+	}
+	if strings.HasPrefix(lb, "0x") && !strings.ContainsAny(lb, "p") {
+		s += "p0"
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	if f == 0 && !strings.HasPrefix(lb, "0x") {
+		// Underflow to zero is an error for strtod callers.
+		mant := lb
+		if i := strings.IndexByte(mant, 'e'); i >= 0 {
+			mant = mant[:i]
+		}
+		if strings.Trim(mant, "0.") != "" {
+			return 0, false
+		}
+	}
+	return f, true
+}
+
+// parseRangeScore parses a bound of a score range the way zslParseRange
+// does: bare strtod, so leading spaces, overflow to infinity and an empty
+// string (0) are accepted; NaN is not.
+func parseRangeScore(s string) (float64, bool) {
+	if s == "" {
+		return 0, true
+	}
+	t := strings.TrimLeft(s, " \t\r\n\v\f")
+	if t == "" || strings.ContainsAny(t, "_ \t\r\n\v\f") {
+		return 0, false
+	}
+	body := strings.ToLower(strings.TrimLeft(t, "+-"))
+	if len(t)-len(body) > 1 {
+		return 0, false
+	}
+	switch body {
+	case "inf", "infinity":
+		if t[0] == '-' {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
+	}
+	if strings.HasPrefix(body, "n") || strings.HasPrefix(body, "i") {
+		return 0, false
+	}
+	if strings.HasPrefix(body, "0x") && !strings.Contains(body, "p") {
+		t += "p0"
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return f, true
+		}
+		return 0, false
+	}
+	return f, !math.IsNaN(f)
+}
+
+// zScoreRange is a parsed score interval.
+type zScoreRange struct {
+	min, max     float64
+	minex, maxex bool
+}
+
+func parseScoreRange(minb, maxb []byte) (zScoreRange, bool) {
+	var r zScoreRange
+	var ok bool
+	parse := func(b []byte, v *float64, ex *bool) bool {
+		s := string(b)
+		if strings.HasPrefix(s, "(") {
+			*ex = true
+			s = s[1:]
+		}
+		*v, ok = parseRangeScore(s)
+		return ok
+	}
+	if !parse(minb, &r.min, &r.minex) || !parse(maxb, &r.max, &r.maxex) {
+		return r, false
+	}
+	return r, true
+}
+
+// bounds returns the ranks [lo, hi) of the members in the range.
+func (r *zScoreRange) bounds(z *zsetObject) (int, int) {
+	lo := z.CountBefore(func(s float64, _ string) bool { return s < r.min || (r.minex && s == r.min) })
+	hi := z.CountBefore(func(s float64, _ string) bool { return s < r.max || (!r.maxex && s == r.max) })
+	return lo, max(lo, hi)
+}
+
+// zLexBound is one end of a lexicographic range: -inf ("-"), +inf ("+"),
+// or a string, inclusive or exclusive.
+type zLexBound struct {
+	inf int // -1 = "-", +1 = "+", 0 = s
+	s   string
+	ex  bool
+}
+
+func parseLexBound(b []byte) (zLexBound, bool) {
+	if len(b) == 0 {
+		return zLexBound{}, false
+	}
+	switch b[0] {
+	case '+', '-':
+		if len(b) != 1 {
+			return zLexBound{}, false
+		}
+		if b[0] == '+' {
+			return zLexBound{inf: 1, ex: true}, true
+		}
+		return zLexBound{inf: -1, ex: true}, true
+	case '(':
+		return zLexBound{s: string(b[1:]), ex: true}, true
+	case '[':
+		return zLexBound{s: string(b[1:])}, true
+	}
+	return zLexBound{}, false
+}
+
+// cmp compares a member with the bound.
+func (b *zLexBound) cmp(m string) int {
+	if b.inf != 0 {
+		return -b.inf
+	}
+	return strings.Compare(m, b.s)
+}
+
+type zLexRange struct{ min, max zLexBound }
+
+func parseLexRange(minb, maxb []byte) (zLexRange, bool) {
+	var r zLexRange
+	var ok1, ok2 bool
+	r.min, ok1 = parseLexBound(minb)
+	r.max, ok2 = parseLexBound(maxb)
+	return r, ok1 && ok2
+}
+
+// empty reports a range that can hold nothing (min above max).
+func (r *zLexRange) empty() bool {
+	var c int
+	switch {
+	case r.min.inf != 0 && r.min.inf == r.max.inf:
+		c = 0
+	case r.min.inf == -1 || r.max.inf == 1:
+		c = -1
+	case r.min.inf == 1 || r.max.inf == -1:
+		c = 1
+	default:
+		c = strings.Compare(r.min.s, r.max.s)
+	}
+	return c > 0 || (c == 0 && (r.min.ex || r.max.ex))
+}
+
+func (r *zLexRange) bounds(z *zsetObject) (int, int) {
+	if r.empty() {
+		return 0, 0
+	}
+	lo := z.CountBefore(func(_ float64, m string) bool {
+		c := r.min.cmp(m)
+		return c < 0 || (r.min.ex && c == 0)
+	})
+	hi := z.CountBefore(func(_ float64, m string) bool {
+		c := r.max.cmp(m)
+		return c < 0 || (!r.max.ex && c == 0)
+	})
+	return lo, max(lo, hi)
+}
