@@ -14,7 +14,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/docopt/docopt-go"
 
@@ -163,7 +162,7 @@ func run(args []string) int {
 		return 1
 	}
 
-	client, err := models.NewClient(config.CoordinatorName, config.CoordinatorAddr, config.CoordinatorAuth, time.Minute)
+	client, err := models.NewClient(config.CoordinatorName, config.CoordinatorAddr, config.CoordinatorAuth, topom.CoordinatorTimeout)
 	if err != nil {
 		log.LogPanic(lg, "create coordinator client failed", "err", err)
 		return 1

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/codisgo/codis/pkg/models"
+	"github.com/codisgo/codis/pkg/testenv"
 	"github.com/codisgo/codis/pkg/topom"
 	"github.com/codisgo/codis/pkg/utils/token"
 )
@@ -205,5 +206,57 @@ func TestSigtermReleasesLock(t *testing.T) {
 	}
 	if lock, _ := store.LoadTopom(false); lock != nil {
 		t.Fatal("lock not released on SIGTERM")
+	}
+}
+
+// TestLockRemovedExits: on ZooKeeper the lock is an ephemeral node; when
+// it is deleted under a running dashboard (codis-admin --remove-lock), the
+// dashboard steps down and exits 1 instead of writing on.
+func TestLockRemovedExits(t *testing.T) {
+	zk := testenv.StartZooKeeper(t)
+	addr := freeAddr(t)
+	conf := filepath.Join(t.TempDir(), "d.toml")
+	os.WriteFile(conf, []byte("admin_addr = \""+addr+"\"\n"), 0o644)
+	cmd := dashboard(t, "--zookeeper="+zk.Addr, "--product_name=zkp", "--config="+conf)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+	client, err := models.NewClient("zookeeper", zk.Addr, "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, _ := models.NewStore(client, "zkp")
+	defer store.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if lock, _ := store.LoadTopom(false); lock != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no lock; log:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := client.Delete(store.LockPath()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if x, ok := err.(*exec.ExitError); !ok || x.ExitCode() != 1 {
+			t.Fatalf("exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("dashboard did not step down; log:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "dashboard lock lost") {
+		t.Fatalf("log does not say why:\n%s", stderr.String())
+	}
+	if lock, _ := store.LoadTopom(false); lock != nil {
+		t.Fatalf("lock node recreated: %+v", lock)
 	}
 }

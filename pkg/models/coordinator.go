@@ -15,6 +15,10 @@ var (
 	_ Client = (*fs.Client)(nil)
 	_ Client = (*zk.Client)(nil)
 	_ Client = (*etcd.Client)(nil)
+
+	_ Locker = (*fs.Client)(nil)
+	_ Locker = (*zk.Client)(nil)
+	_ Locker = (*etcd.Client)(nil)
 )
 
 // NewClient returns a coordinator client (SPEC-control §1.2). name is one

@@ -15,6 +15,13 @@
 // mutation; use the Clone methods to hand out snapshots. A Store is safe
 // for concurrent use as long as its Client is (every backend is).
 //
+// The dashboard lock. Locker (implemented by every backend) creates the
+// lock node /codis3/{product}/topom: ephemeral on ZooKeeper and etcd (it
+// ends with the holder's session or lease), persistent on the filesystem.
+// The returned Lock fences writes: Store.Fenced(lock) gives a Store whose
+// writes the coordinator applies only while the lock node is still the one
+// that Lock created, and which otherwise fail with ErrLockLost.
+//
 // Errors. Invalid ids, names and configs are reported with the sentinels in
 // errors.go (test with errors.Is); the message texts match the original
 // Codis where one existed, typos included ("gorup-%04d is promoting").

@@ -9,9 +9,13 @@ import "fmt"
 //
 // Write errors read "store: update group-[1] failed: {cause}" and so on
 // (SPEC-control §5.4); read errors name the node.
+//
+// A Store returned by Fenced writes through a Lock: every write then
+// succeeds only while the lock is held (ErrLockLost otherwise).
 type Store struct {
 	client  Client
 	product string
+	lock    Lock // nil: plain writes
 }
 
 // NewStore returns a Store for product on client. The product name must be
@@ -40,7 +44,9 @@ func (s *Store) LockPath() string { return LockPath(s.product) }
 
 // Acquire creates the lock node with the dashboard model; it fails if the
 // node exists, which is what makes the lock exclusive. The lock is a
-// persistent node: only Release (or --remove-lock) removes it.
+// persistent node: only Release (or --remove-lock) removes it. It is the
+// original Codis behaviour, kept for tools and tests; the dashboard uses
+// AcquireLock.
 func (s *Store) Acquire(t *Topom) error {
 	if t == nil {
 		return fmt.Errorf("store: acquire lock of %s failed: %w: topom", s.product, ErrNilModel)
@@ -51,8 +57,74 @@ func (s *Store) Acquire(t *Topom) error {
 	return nil
 }
 
-// Release deletes the lock node; a missing lock is not an error.
+// AcquireLock creates the lock node with the dashboard model through the
+// client's Locker (see Locker for the per-backend semantics: ephemeral on
+// ZooKeeper and etcd, persistent on the filesystem) and returns the Lock.
+// It fails if the node exists (the error matches io/fs.ErrExist). Use
+// Fenced(lock) to make writes conditional on holding it.
+func (s *Store) AcquireLock(t *Topom) (Lock, error) {
+	if t == nil {
+		return nil, fmt.Errorf("store: acquire lock of %s failed: %w: topom", s.product, ErrNilModel)
+	}
+	lk, ok := s.client.(Locker)
+	if !ok {
+		return nil, fmt.Errorf("store: acquire lock of %s failed: %w", s.product, ErrLockNotSupported)
+	}
+	l, err := lk.AcquireLock(s.LockPath(), Encode(t))
+	if err != nil {
+		return nil, fmt.Errorf("store: acquire lock of %s failed: %w", s.product, err)
+	}
+	return l, nil
+}
+
+// EphemeralLocks reports whether AcquireLock's lock ends with the client's
+// session or lease (ZooKeeper, etcd) rather than persisting after a crash
+// (filesystem, or a client that is not a Locker).
+func (s *Store) EphemeralLocks() bool {
+	lk, ok := s.client.(Locker)
+	return ok && lk.EphemeralLocks()
+}
+
+// Fenced returns a Store for the same client and product whose writes
+// (UpdateSlotMapping, UpdateGroup, DeleteGroup, UpdateProxy, DeleteProxy,
+// UpdateSentinel, RestoreConfig) and Release go through l: each succeeds
+// only if l is still held, and fails with an error wrapping ErrLockLost
+// otherwise. Reads are unchanged. Both Stores share the client, so Close
+// on either closes it.
+func (s *Store) Fenced(l Lock) *Store {
+	return &Store{client: s.client, product: s.product, lock: l}
+}
+
+// Lock returns the lock a Fenced store writes through, or nil.
+func (s *Store) Lock() Lock { return s.lock }
+
+// update and remove are the write primitives: fenced through the lock
+// when there is one.
+func (s *Store) update(path string, data []byte) error {
+	if s.lock != nil {
+		return s.lock.Update(path, data)
+	}
+	return s.client.Update(path, data)
+}
+
+func (s *Store) remove(path string) error {
+	if s.lock != nil {
+		return s.lock.Delete(path)
+	}
+	return s.client.Delete(path)
+}
+
+// Release deletes the lock node; a missing lock is not an error. On a
+// Fenced store it releases the lock (Lock.Release): the node is deleted
+// only if it is still ours, and a lost lock gives an error wrapping
+// ErrLockLost.
 func (s *Store) Release() error {
+	if s.lock != nil {
+		if err := s.lock.Release(); err != nil {
+			return fmt.Errorf("store: release lock of %s failed: %w", s.product, err)
+		}
+		return nil
+	}
 	if err := s.client.Delete(s.LockPath()); err != nil {
 		return fmt.Errorf("store: release lock of %s failed: %w", s.product, err)
 	}
@@ -113,7 +185,7 @@ func (s *Store) UpdateSlotMapping(m *SlotMapping) error {
 	if err := ValidateSlotID(m.ID); err != nil {
 		return fmt.Errorf("store: update slot-[%d] failed: %w", m.ID, err)
 	}
-	if err := s.client.Update(SlotPath(s.product, m.ID), Encode(m)); err != nil {
+	if err := s.update(SlotPath(s.product, m.ID), Encode(m)); err != nil {
 		return fmt.Errorf("store: update slot-[%d] failed: %w", m.ID, err)
 	}
 	return nil
@@ -181,7 +253,7 @@ func (s *Store) UpdateGroup(g *Group) error {
 	if err := ValidateGroupID(g.ID); err != nil {
 		return fmt.Errorf("store: update group-[%d] failed: %w", g.ID, err)
 	}
-	if err := s.client.Update(GroupPath(s.product, g.ID), Encode(g)); err != nil {
+	if err := s.update(GroupPath(s.product, g.ID), Encode(g)); err != nil {
 		return fmt.Errorf("store: update group-[%d] failed: %w", g.ID, err)
 	}
 	return nil
@@ -192,7 +264,7 @@ func (s *Store) DeleteGroup(gid int) error {
 	if err := ValidateGroupID(gid); err != nil {
 		return fmt.Errorf("store: remove group-[%d] failed: %w", gid, err)
 	}
-	if err := s.client.Delete(GroupPath(s.product, gid)); err != nil {
+	if err := s.remove(GroupPath(s.product, gid)); err != nil {
 		return fmt.Errorf("store: remove group-[%d] failed: %w", gid, err)
 	}
 	return nil
@@ -248,7 +320,7 @@ func (s *Store) UpdateProxy(p *Proxy) error {
 	if err := ValidateToken(p.Token); err != nil {
 		return fmt.Errorf("store: update proxy-[%s] failed: %w", p.Token, err)
 	}
-	if err := s.client.Update(ProxyPath(s.product, p.Token), Encode(p)); err != nil {
+	if err := s.update(ProxyPath(s.product, p.Token), Encode(p)); err != nil {
 		return fmt.Errorf("store: update proxy-[%s] failed: %w", p.Token, err)
 	}
 	return nil
@@ -259,7 +331,7 @@ func (s *Store) DeleteProxy(token string) error {
 	if err := ValidateToken(token); err != nil {
 		return fmt.Errorf("store: remove proxy-[%s] failed: %w", token, err)
 	}
-	if err := s.client.Delete(ProxyPath(s.product, token)); err != nil {
+	if err := s.remove(ProxyPath(s.product, token)); err != nil {
 		return fmt.Errorf("store: remove proxy-[%s] failed: %w", token, err)
 	}
 	return nil
@@ -280,7 +352,7 @@ func (s *Store) UpdateSentinel(x *Sentinel) error {
 	if x == nil {
 		return fmt.Errorf("store: update sentinel failed: %w: sentinel", ErrNilModel)
 	}
-	if err := s.client.Update(SentinelPath(s.product), Encode(x)); err != nil {
+	if err := s.update(SentinelPath(s.product), Encode(x)); err != nil {
 		return fmt.Errorf("store: update sentinel failed: %w", err)
 	}
 	return nil

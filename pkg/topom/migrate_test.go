@@ -18,6 +18,7 @@ import (
 	"github.com/gomodule/redigo/redis"
 
 	"github.com/codisgo/codis/pkg/models"
+	"github.com/codisgo/codis/pkg/models/conformance"
 	"github.com/codisgo/codis/pkg/testenv"
 )
 
@@ -109,6 +110,8 @@ var codisServer struct {
 }
 
 func TestMain(m *testing.M) {
+	maybeRunDashboardHelper()
+	conformance.MaybeRunHelper()
 	code := m.Run()
 	if codisServer.dir != "" {
 		os.RemoveAll(codisServer.dir)

@@ -1,6 +1,9 @@
 package topom
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/codisgo/codis/pkg/models"
 )
 
@@ -156,8 +159,11 @@ func (s *Topom) begin() (*snapshot, error) {
 // The store helpers below write one node, then update both the cache and
 // the operation's snapshot c (when not nil). A failed write marks the
 // entry dirty: its stored state is unknown until re-read. Writes are
-// refused once the dashboard is closed, so a dashboard that has let the
-// lock go cannot overwrite its successor's topology.
+// refused once the dashboard is closed or knows it lost the lock, and
+// every write is fenced by the lock in the coordinator itself (see
+// models.Store.Fenced), so a dashboard that lost the lock without noticing
+// yet cannot overwrite its successor's topology either: its write fails
+// with models.ErrLockLost and the dashboard steps down.
 
 func (s *Topom) writable() error {
 	if s.closed.Load() {
@@ -169,11 +175,20 @@ func (s *Topom) writable() error {
 	return nil
 }
 
+// writeFailed makes the dashboard step down when a write failed because
+// the lock is lost.
+func (s *Topom) writeFailed(err error) {
+	if errors.Is(err, models.ErrLockLost) {
+		s.lockLost(fmt.Errorf("%w: %w", ErrLockLost, err))
+	}
+}
+
 func (s *Topom) storeSlot(c *snapshot, m *models.SlotMapping) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if err := s.store.UpdateSlotMapping(m); err != nil {
+	if err := s.wstore.Load().UpdateSlotMapping(m); err != nil {
+		s.writeFailed(err)
 		s.mu.Lock()
 		s.cache.dirty.slot(m.ID)
 		s.mu.Unlock()
@@ -195,7 +210,8 @@ func (s *Topom) storeGroup(c *snapshot, g *models.Group) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if err := s.store.UpdateGroup(g); err != nil {
+	if err := s.wstore.Load().UpdateGroup(g); err != nil {
+		s.writeFailed(err)
 		s.mu.Lock()
 		s.cache.dirty.group(g.ID)
 		s.mu.Unlock()
@@ -214,7 +230,8 @@ func (s *Topom) removeGroup(c *snapshot, gid int) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if err := s.store.DeleteGroup(gid); err != nil {
+	if err := s.wstore.Load().DeleteGroup(gid); err != nil {
+		s.writeFailed(err)
 		s.mu.Lock()
 		s.cache.dirty.group(gid)
 		s.mu.Unlock()
@@ -246,7 +263,8 @@ func (s *Topom) storeProxy(c *snapshot, p *models.Proxy) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if err := s.store.UpdateProxy(p); err != nil {
+	if err := s.wstore.Load().UpdateProxy(p); err != nil {
+		s.writeFailed(err)
 		s.mu.Lock()
 		s.cache.dirty.proxy(p.Token)
 		s.mu.Unlock()
@@ -265,7 +283,8 @@ func (s *Topom) removeProxy(c *snapshot, tok string) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if err := s.store.DeleteProxy(tok); err != nil {
+	if err := s.wstore.Load().DeleteProxy(tok); err != nil {
+		s.writeFailed(err)
 		s.mu.Lock()
 		s.cache.dirty.proxy(tok)
 		s.mu.Unlock()
@@ -297,7 +316,8 @@ func (s *Topom) storeSentinel(c *snapshot, x *models.Sentinel) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if err := s.store.UpdateSentinel(x); err != nil {
+	if err := s.wstore.Load().UpdateSentinel(x); err != nil {
+		s.writeFailed(err)
 		s.mu.Lock()
 		s.cache.dirty.sentinel = true
 		s.mu.Unlock()

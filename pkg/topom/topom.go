@@ -10,6 +10,21 @@
 // Close (idempotent) stops every goroutine, releases the lock and closes
 // the store.
 //
+// The lock: the node /codis3/{product}/topom holding the dashboard model,
+// created with Store.AcquireLock and retried every 2 s. On ZooKeeper it is
+// an ephemeral node and on etcd a key on the client's lease, so it
+// disappears when the dashboard's session / lease ends (a crash, SIGKILL,
+// a network partition longer than CoordinatorTimeout): a second dashboard
+// waits for it without limit and takes over by itself. On the filesystem
+// it is persistent, as in the original: a crashed dashboard's lock stays
+// until --remove-lock, and a waiting dashboard gives up after 17 failed
+// attempts (ErrGiveUp). Every topology write goes through the fenced store
+// (Store.Fenced): the coordinator applies it only if the lock node is still
+// the one this dashboard created, so a dashboard that lost the lock can
+// never write over its successor. The dashboard steps down (Err wraps
+// ErrLockLost, the lock node is left alone, the process exits) when the
+// lock's Done fires or a write fails with models.ErrLockLost.
+//
 // Locking: opMu serialises topology operations (validation, store writes
 // and the proxy pushes that must follow them in order). mu guards the
 // cache and the stats and is only held for short copies, so the stats and
@@ -21,6 +36,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,13 +65,17 @@ const (
 // ErrGiveUp is returned by Err when the lock could not be acquired.
 var ErrGiveUp = errors.New("dashboard online failed, give up & abort")
 
-// ErrLockLost is returned by Err when the lock node stopped naming this
-// dashboard (removed with --remove-lock, or taken by another dashboard):
-// the dashboard steps down instead of writing over its successor.
+// ErrLockLost is returned by Err when the dashboard lost its lock (the
+// node was removed with --remove-lock or changed, or the ZooKeeper session
+// / etcd lease that held it ended): the dashboard steps down instead of
+// writing over its successor.
 var ErrLockLost = errors.New("dashboard lock lost")
 
-// lockCheckInterval is how often the lock node is checked.
-const lockCheckInterval = 3 * time.Second
+// CoordinatorTimeout is the coordinator client timeout codis-dashboard
+// uses. On ZooKeeper it is also the session timeout and on etcd the lease
+// TTL, so it bounds how long a crashed dashboard's lock survives it (the
+// original used 1 minute and a lock that never expired).
+const CoordinatorTimeout = 30 * time.Second
 
 // Options are the dashboard's collaborators besides its Config.
 type Options struct {
@@ -87,13 +107,15 @@ type Topom struct {
 	started   atomic.Bool
 	closed    atomic.Bool
 	online    atomic.Bool
-	lockHeld  atomic.Bool
-	done      chan struct{} // closed when the dashboard stops for good
+	lockHeld  atomic.Bool                  // the lock is held and not known lost
+	wstore    atomic.Pointer[models.Store] // writes, fenced by the lock; set with lockHeld
+	done      chan struct{}                // closed when the dashboard stops for good
 	doneOnce  sync.Once
 
 	// Set by Start, read-only afterwards.
 	model    *models.Topom
 	xauth    string
+	lock     models.Lock // set by acquireLock before the loops start
 	listener net.Listener
 	httpSrv  *http.Server
 	httpDone chan struct{} // closed when Serve returns
@@ -182,12 +204,12 @@ func (s *Topom) IsOnline() bool { return s.online.Load() && !s.closed.Load() }
 // IsClosed reports whether the dashboard has been closed or asked to.
 func (s *Topom) IsClosed() bool { return s.closed.Load() }
 
-// Done is closed when the dashboard stops: Close, PUT /api/topom/shutdown
-// or a failure to acquire the lock (see Err).
+// Done is closed when the dashboard stops: Close, PUT /api/topom/shutdown,
+// a failure to acquire the lock or the loss of the lock (see Err).
 func (s *Topom) Done() <-chan struct{} { return s.done }
 
-// Err returns why the dashboard stopped on its own (ErrGiveUp wrapped),
-// or nil.
+// Err returns why the dashboard stopped on its own (wrapping ErrGiveUp
+// or ErrLockLost), or nil.
 func (s *Topom) Err() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -257,29 +279,72 @@ func (s *Topom) goLoop(f func(ctx context.Context)) {
 	}()
 }
 
-// acquireLock creates the lock node, retrying, then brings the dashboard
-// online.
+// acquireLock creates the lock node, retrying every lockRetry, then
+// brings the dashboard online.
+//
+// On the filesystem the lock is persistent (a crashed dashboard's lock
+// stays until --remove-lock), so, as in the original, the dashboard gives
+// up after lockMaxFailures failed attempts. On ZooKeeper and etcd the lock
+// is bound to its holder's session or lease and disappears when the holder
+// dies: a lock held by another dashboard is waited for without limit (a
+// standby takes over by itself, at the latest one session timeout after
+// the holder's death). Other errors (the coordinator unreachable, a
+// persistent lock node left by an original Codis dashboard) count towards
+// lockMaxFailures.
 func (s *Topom) acquireLock(ctx context.Context) {
+	var lock models.Lock
 	for failures := 0; ; {
-		err := s.store.Acquire(s.model)
+		var err error
+		lock, err = s.store.AcquireLock(s.model)
 		if err == nil {
 			break
 		}
-		failures++
-		s.log.Error("acquire lock failed", "product", s.config.ProductName, "attempt", failures, "err", err)
-		if failures >= lockMaxFailures {
-			s.stop(fmt.Errorf("%w: %w", ErrGiveUp, err))
-			return
+		var holder *models.Topom
+		if errors.Is(err, iofs.ErrExist) {
+			holder, _ = s.store.LoadTopom(false)
+		}
+		if holder != nil && holder.Token == s.model.Token && holder.StartTime == s.model.StartTime {
+			// Our own node: an earlier attempt was applied although it
+			// reported an error (a timeout). It is an orphan no Lock
+			// fences; delete it and try again.
+			s.log.Warn("removing this dashboard's orphaned lock node", "path", s.store.LockPath(), "err", err)
+			if derr := s.store.Client().Delete(s.store.LockPath()); derr == nil {
+				if !sleepCtx(ctx, s.lockRetry) {
+					return
+				}
+				continue
+			}
+		}
+		var held *models.LockHeldError
+		if errors.As(err, &held) && held.Ephemeral {
+			addr := "unknown"
+			if holder != nil {
+				addr = holder.AdminAddr
+			}
+			s.rl.Warn(s.log, "waiting for the lock held by another dashboard",
+				"product", s.config.ProductName, "holder", addr, "path", s.store.LockPath())
+		} else {
+			failures++
+			if held != nil && s.store.EphemeralLocks() {
+				err = fmt.Errorf("%w (a persistent lock node, left by an original Codis dashboard: remove it with --remove-lock)", err)
+			}
+			s.log.Error("acquire lock failed", "product", s.config.ProductName, "attempt", failures, "err", err)
+			if failures >= lockMaxFailures {
+				s.stop(fmt.Errorf("%w: %w", ErrGiveUp, err))
+				return
+			}
 		}
 		if !sleepCtx(ctx, s.lockRetry) {
 			return
 		}
 	}
+	s.lock = lock
+	s.wstore.Store(s.store.Fenced(lock))
 	s.lockHeld.Store(true)
 	if ctx.Err() != nil {
 		return // Close releases the lock
 	}
-	s.log.Info("dashboard lock acquired", "path", s.store.LockPath())
+	s.log.Info("dashboard lock acquired", "path", s.store.LockPath(), "ephemeral", s.store.EphemeralLocks())
 	s.online.Store(true)
 
 	s.opMu.Lock()
@@ -293,30 +358,40 @@ func (s *Topom) acquireLock(ctx context.Context) {
 	s.goLoop(s.loopSlotActions)
 	s.goLoop(s.loopSyncActions)
 	s.goLoop(s.loopSentinelWatch)
-	s.goLoop(s.loopLockCheck)
+	s.goLoop(s.loopLockWatch)
 }
 
-// loopLockCheck verifies that the lock node still holds this dashboard's
-// model and steps down when it does not. Read errors are only logged (the
-// coordinator may be briefly unavailable).
-func (s *Topom) loopLockCheck(ctx context.Context) {
-	for sleepCtx(ctx, lockCheckInterval) {
-		t, err := s.store.LoadTopom(false)
-		if err != nil {
-			s.rl.Warn(s.log, "check lock failed", "err", err)
-			continue
-		}
-		if t != nil && t.Token == s.model.Token && t.StartTime == s.model.StartTime {
-			continue
-		}
-		owner := "nobody"
-		if t != nil {
-			owner = t.AdminAddr
-		}
-		s.lockHeld.Store(false) // not ours: Close must not delete it
-		s.stop(fmt.Errorf("%w: lock node is held by %s", ErrLockLost, owner))
+// loopLockWatch steps down when the lock's Done fires: the lock node was
+// deleted (--remove-lock) or changed, or the session / lease that held it
+// ended. Every store write is fenced anyway; this only makes the
+// dashboard notice without waiting for its next write.
+func (s *Topom) loopLockWatch(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-s.lock.Done():
+	}
+	if ctx.Err() != nil {
+		return // Close released the lock
+	}
+	owner := "nobody"
+	if t, err := s.store.LoadTopom(false); err != nil {
+		owner = "unknown (" + err.Error() + ")"
+	} else if t != nil {
+		owner = t.AdminAddr
+	}
+	s.lockLost(fmt.Errorf("%w: lock node is held by %s", ErrLockLost, owner))
+}
+
+// lockLost makes the dashboard step down: it stops writing at once and
+// closes in the background without deleting the lock node (which is
+// someone else's, or gone).
+func (s *Topom) lockLost(cause error) {
+	if !s.lockHeld.Swap(false) {
 		return
 	}
+	s.online.Store(false)
+	s.stop(cause)
 }
 
 // stop records why the dashboard stopped on its own and closes it in the
@@ -359,14 +434,18 @@ func (s *Topom) doClose() error {
 	}
 	s.wg.Wait()
 	var errs []error
-	if s.lockHeld.Load() {
-		if err := s.store.Release(); err != nil {
+	if s.lockHeld.Swap(false) {
+		// A fenced release: the node is deleted only if it is still ours.
+		err := s.wstore.Load().Release()
+		switch {
+		case errors.Is(err, models.ErrLockLost):
+			s.log.Warn("lock was lost before release", "path", s.store.LockPath(), "err", err)
+		case err != nil:
 			errs = append(errs, err)
 			s.log.Error("release lock failed", "err", err)
-		} else {
+		default:
 			s.log.Info("dashboard lock released", "path", s.store.LockPath())
 		}
-		s.lockHeld.Store(false)
 	}
 	s.pools.close()
 	s.api.close()

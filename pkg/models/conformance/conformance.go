@@ -86,6 +86,13 @@ func Run(t *testing.T, b Backend) {
 	t.Run("EphemeralInOrderAndWatch", s.testInOrder)
 	t.Run("EphemeralGoneAfterSIGKILL", s.testEphemeralKill)
 	t.Run("ServerRestart", s.testServerRestart)
+	t.Run("LockExclusive", s.testLockExclusive)
+	t.Run("LockFencedWrites", s.testLockFencedWrites)
+	t.Run("LockRemovedExternally", s.testLockRemoved)
+	t.Run("LockRelease", s.testLockRelease)
+	t.Run("LockClientClosed", s.testLockClosed)
+	t.Run("LockAfterSIGKILL", s.testLockKill)
+	t.Run("LockFencedAfterExpiry", s.testLockExpiry)
 }
 
 // CheckGoroutines checks that Close stops every goroutine a client of b
@@ -790,6 +797,9 @@ func (s *suite) testGoroutines(t *testing.T) {
 		if _, err := c.List(root, true); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := lockerOf(t, c).AcquireLock(root+"/lock", []byte("l")); err != nil {
+			t.Fatal(err)
+		}
 		if s.b.Ephemeral {
 			if _, err := c.CreateEphemeral(root+"/e", nil); err != nil {
 				t.Fatal(err)
@@ -932,6 +942,8 @@ func MaybeRunHelper() {
 		err = helperFSWriter()
 	case "fsholder":
 		err = helperFSHolder()
+	case "lock":
+		err = helperLock()
 	default:
 		err = fmt.Errorf("unknown helper mode %q", mode)
 	}

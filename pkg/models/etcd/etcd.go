@@ -13,8 +13,11 @@
 // whole seconds, at least 1) that the client keeps alive; the lease is
 // revoked on Close. Every operation is bounded by the client timeout.
 //
-// The package satisfies models.Client structurally; it does not import
-// pkg/models.
+// AcquireLock (lock.go) makes the dashboard lock: a key on the client's
+// lease, with writes fenced by transactions comparing its revision.
+//
+// The package satisfies models.Client and models.Locker structurally; it
+// does not import pkg/models.
 package etcd
 
 import (

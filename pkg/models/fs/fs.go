@@ -12,10 +12,12 @@
 // client waits for the lock, polling, for up to its timeout; several
 // processes can therefore share one root. Writes go to a temp file that is
 // synced and renamed over the target, so a reader never sees a half-written
-// node. Ephemeral nodes and watches are not supported.
+// node. Ephemeral nodes and watches are not supported; locks (AcquireLock)
+// are persistent nodes whose fenced writes compare the lock's content
+// under the flock.
 //
-// The package satisfies models.Client structurally; it does not import
-// pkg/models.
+// The package satisfies models.Client and models.Locker structurally; it
+// does not import pkg/models.
 package fs
 
 import (
@@ -27,6 +29,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -83,6 +86,11 @@ type Client struct {
 	// out by the flock.
 	sem    chan struct{}
 	closed atomic.Bool
+
+	quit      chan struct{} // closed by Close
+	closeOnce sync.Once
+	mu        sync.Mutex     // orders wg.Add with Close
+	wg        sync.WaitGroup // lock watchers
 }
 
 // New returns a client for the directory root. It does no I/O: the
@@ -99,7 +107,7 @@ func New(root string, timeout time.Duration) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Client{root: abs, timeout: timeout, sem: make(chan struct{}, 1)}, nil
+	return &Client{root: abs, timeout: timeout, sem: make(chan struct{}, 1), quit: make(chan struct{})}, nil
 }
 
 // Root returns the absolute root directory.
@@ -258,15 +266,19 @@ func (c *Client) Update(p string, data []byte) error {
 // Delete removes node p and everything below it; a missing node is fine.
 // Empty parent directories are left behind, as in the original.
 func (c *Client) Delete(p string) error {
-	return c.with(p, func() error {
-		if p == "/" {
-			return fmt.Errorf("%w %q: cannot delete the root", ErrInvalidPath, p)
-		}
-		if err := os.RemoveAll(c.realPath(p)); err != nil {
-			return fmt.Errorf("fs: delete %s: %w", p, err)
-		}
-		return nil
-	})
+	return c.with(p, func() error { return c.remove(p) })
+}
+
+// remove deletes node p and everything below it. The caller holds the
+// flock.
+func (c *Client) remove(p string) error {
+	if p == "/" {
+		return fmt.Errorf("%w %q: cannot delete the root", ErrInvalidPath, p)
+	}
+	if err := os.RemoveAll(c.realPath(p)); err != nil {
+		return fmt.Errorf("fs: delete %s: %w", p, err)
+	}
+	return nil
 }
 
 // Read returns the data of node p; a missing node gives (nil, nil) unless
@@ -331,10 +343,33 @@ func (c *Client) List(p string, must bool) ([]string, error) {
 	return out, nil
 }
 
-// Close marks the client closed. It is idempotent.
+// Close marks the client closed and stops the watchers of its locks
+// (firing their Done channels). It is idempotent.
 func (c *Client) Close() error {
-	c.closed.Store(true)
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed.Store(true)
+		close(c.quit)
+		c.mu.Unlock()
+		c.wg.Wait()
+	})
 	return nil
+}
+
+// spawn runs fn in a goroutine that Close waits for, unless the client is
+// closed (then it returns false).
+func (c *Client) spawn(fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() {
+		return false
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+	return true
 }
 
 func (c *Client) unsupported() error {

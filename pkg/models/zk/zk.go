@@ -12,8 +12,11 @@
 // the next operation reconnects with a new session; ephemeral nodes of the
 // old session go away and their signals fire.
 //
-// The package satisfies models.Client structurally; it does not import
-// pkg/models.
+// AcquireLock (lock.go) makes the dashboard lock: an ephemeral node that
+// dies with the session, with writes fenced by multi transactions.
+//
+// The package satisfies models.Client and models.Locker structurally; it
+// does not import pkg/models.
 package zk
 
 import (
@@ -27,6 +30,8 @@ import (
 	"time"
 
 	"github.com/samuel/go-zookeeper/zk"
+
+	"github.com/codisgo/codis/pkg/models/fence"
 )
 
 // DefaultTimeout is the session and operation timeout used when New is
@@ -260,7 +265,7 @@ func nodeStateError(err error) bool {
 		errors.Is(err, zk.ErrNoAuth), errors.Is(err, zk.ErrBadVersion), errors.Is(err, zk.ErrInvalidACL),
 		errors.Is(err, zk.ErrNoChildrenForEphemerals), errors.Is(err, zk.ErrBadArguments),
 		errors.Is(err, zk.ErrInvalidPath), errors.Is(err, iofs.ErrExist), errors.Is(err, iofs.ErrNotExist),
-		errors.Is(err, ErrInvalidPath):
+		errors.Is(err, ErrInvalidPath), errors.Is(err, fence.ErrLockLost):
 		return true
 	}
 	return false
