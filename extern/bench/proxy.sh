@@ -10,17 +10,22 @@
 # Prints ops/s and the ratios ours/nutcracker and ours/direct. Every
 # process it starts is stopped on exit.
 #
+# codis-proxy runs twice, with --ncpu=1 and --ncpu=2 (GOMAXPROCS). On a
+# 2-core machine shared with redis-benchmark, nutcracker and 4 servers,
+# GOMAXPROCS=1 avoids cross-thread wake-ups and is usually the faster one;
+# the ratios are printed for both.
+#
 # Environment: N (requests per test, default 200000), PIPELINES (default
-# "1 32"), BASEPORT (default: random in 20000-29999), CODIS_NCPU (default 2),
-# KEEP (non-empty keeps the work directory).
+# "1 32"), ROUNDS (runs per cell, the median is printed; default 3), BASEPORT (default: random in 20000-29999), KEEP (non-empty keeps
+# the work directory).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 N=${N:-200000}
 PIPELINES=${PIPELINES:-"1 32"}
+ROUNDS=${ROUNDS:-3}
 BASEPORT=${BASEPORT:-$((20000 + RANDOM % 9000))}
-CODIS_NCPU=${CODIS_NCPU:-2}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 REDIS_BENCH=${REDIS_BENCH:-/usr/bin/redis-benchmark}
 REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
@@ -88,15 +93,6 @@ YML
 PIDS+=($!)
 wait_ping "$NC_PORT"
 
-PROXY_PORT=$((BASEPORT + 20))
-ADMIN_PORT=$((BASEPORT + 21))
-cat > "$WORK/proxy.toml" <<TOML
-product_name = "bench"
-proxy_addr = "127.0.0.1:$PROXY_PORT"
-admin_addr = "127.0.0.1:$ADMIN_PORT"
-proto_type = "tcp4"
-backend_number_databases = 1
-TOML
 {
 	echo "["
 	for s in $(seq 0 1023); do
@@ -107,12 +103,27 @@ TOML
 	done
 	echo "]"
 } > "$WORK/slots.json"
-./bin/codis-proxy --ncpu="$CODIS_NCPU" --config="$WORK/proxy.toml" --fillslots="$WORK/slots.json" \
-	--log="$WORK/proxy.log" --log-level=WARN &
-PIDS+=($!)
-wait_ping "$PROXY_PORT"
 
-# bench PORT PIPELINE → prints "get set mset" ops/s
+# start_proxy NCPU PORT ADMINPORT
+start_proxy() {
+	cat > "$WORK/proxy$1.toml" <<TOML
+product_name = "bench"
+proxy_addr = "127.0.0.1:$2"
+admin_addr = "127.0.0.1:$3"
+proto_type = "tcp4"
+backend_number_databases = 1
+TOML
+	./bin/codis-proxy --ncpu="$1" --config="$WORK/proxy$1.toml" --fillslots="$WORK/slots.json" \
+		--log="$WORK/proxy$1.log" --log-level=WARN &
+	PIDS+=($!)
+	wait_ping "$2"
+}
+P1_PORT=$((BASEPORT + 20))
+P2_PORT=$((BASEPORT + 22))
+start_proxy 1 "$P1_PORT" $((BASEPORT + 21))
+start_proxy 2 "$P2_PORT" $((BASEPORT + 23))
+
+# bench PORT PIPELINE → prints "set get mset" ops/s
 bench() {
 	"$REDIS_BENCH" -p "$1" -c 50 -n "$N" -r 1000000 -d 256 -t get,set,mset -P "$2" -q 2>/dev/null |
 		tr '\r' '\n' | awk '
@@ -126,14 +137,24 @@ bench() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-printf "\n%-6s %-5s %12s %12s %12s %10s %10s\n" "P" "test" "direct" "nutcracker" "codis-proxy" "ours/nc" "ours/dir"
+# median of the arguments
+median() { printf "%s\n" "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+printf "\n%-6s %-5s %11s %11s %11s %11s %9s %9s %9s\n" "P" "test" "direct" "nutcracker" "ours-n1" "ours-n2" "n1/nc" "n2/nc" "n1/dir"
 for P in $PIPELINES; do
-	read -r d_set d_get d_mset <<<"$(bench "${BACKENDS[0]##*:}" "$P")"
-	read -r n_set n_get n_mset <<<"$(bench "$NC_PORT" "$P")"
-	read -r o_set o_get o_mset <<<"$(bench "$PROXY_PORT" "$P")"
-	for t in set get mset; do
-		d=d_$t n=n_$t o=o_$t
-		printf "%-6s %-5s %12s %12s %12s %10s %10s\n" "-P $P" "$t" "${!d}" "${!n}" "${!o}" \
-			"$(ratio "${!o}" "${!n}")" "$(ratio "${!o}" "${!d}")"
+	declare -A R=()
+	for _ in $(seq "$ROUNDS"); do
+		# Interleave the targets so background load hits them alike.
+		for tgt in d:"${BACKENDS[0]##*:}" n:"$NC_PORT" a:"$P1_PORT" b:"$P2_PORT"; do
+			read -r set get mset <<<"$(bench "${tgt#*:}" "$P")"
+			k=${tgt%%:*}
+			R[$k,set]+=" $set" R[$k,get]+=" $get" R[$k,mset]+=" $mset"
+		done
 	done
+	for t in set get mset; do
+		d=$(median ${R[d,$t]}) n=$(median ${R[n,$t]}) a=$(median ${R[a,$t]}) b=$(median ${R[b,$t]})
+		printf "%-6s %-5s %11s %11s %11s %11s %9s %9s %9s\n" "-P $P" "$t" "$d" "$n" "$a" "$b" \
+			"$(ratio "$a" "$n")" "$(ratio "$b" "$n")" "$(ratio "$a" "$d")"
+	done
+	unset R
 done

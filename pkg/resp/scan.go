@@ -28,12 +28,18 @@ var (
 	ErrScanTooDeep      = errors.New("bad reply, nested too deep")
 )
 
-// ScanReply finds the end of the first complete reply (RESP2 or RESP3) in
-// b without building it. It returns the reply's length in bytes, or 0 when
+// ScanReply is ScanReplyLimits with ScanMaxBulkLen and ScanMaxArrayLen.
+func ScanReply(b []byte) (int, error) {
+	return ScanReplyLimits(b, ScanMaxBulkLen, ScanMaxArrayLen)
+}
+
+// ScanReplyLimits finds the end of the first complete reply (RESP2 or
+// RESP3) in b without building it, rejecting bulks longer than maxBulk and
+// aggregates with more than maxArray elements. It returns the reply's length in bytes, or 0 when
 // b holds only a prefix of a reply, or an error when b cannot be the start
 // of a valid reply (then the stream is unusable). It never allocates, so a
 // proxy can forward backend replies as raw bytes.
-func ScanReply(b []byte) (int, error) {
+func ScanReplyLimits(b []byte, maxBulk, maxArray int64) (int, error) {
 	// pending[d] is the number of elements still expected at depth d.
 	var pendingArr [16]int64
 	pending := pendingArr[:0]
@@ -64,7 +70,7 @@ func ScanReply(b []byte) (int, error) {
 			if !ok || n < -1 {
 				return 0, ErrScanBadInt
 			}
-			if n > ScanMaxBulkLen {
+			if n > maxBulk {
 				return 0, ErrScanBulkTooLong
 			}
 			if n >= 0 {
@@ -82,7 +88,7 @@ func ScanReply(b []byte) (int, error) {
 			if !ok || n < -1 {
 				return 0, ErrScanBadInt
 			}
-			if n > ScanMaxArrayLen {
+			if n > maxArray {
 				return 0, ErrScanArrayTooLong
 			}
 			if typ == '%' || typ == '|' {
