@@ -32,13 +32,15 @@ vet:
 
 test: extern build vet
 	$(GO) test $(TESTFLAGS) ./...
+	bash example/smoke.sh
 
 bench: extern build
 	@set -e; for s in extern/bench/*.sh; do [ -f "$$s" ] && bash "$$s"; done; true
 
+# DEMO_FLAGS go to example/setup.py, e.g. make demo DEMO_FLAGS="--coordinator=zookeeper".
+DEMO_FLAGS ?=
 demo: build
-	@if [ -f example/setup.py ]; then cd example && exec python3 setup.py; \
-	else echo "make demo: the local-cluster example (example/setup.py) is not built yet; binaries are in $(BIN)/"; fi
+	@exec python3 example/setup.py $(DEMO_FLAGS)
 
 clean:
 	rm -rf $(BIN)
