@@ -33,6 +33,11 @@ type fakeProxy struct {
 	shutdowns    int
 	failShutdown bool
 	failFill     bool
+
+	// stall, when set, makes fillslots and stats hang until it is closed
+	// (or the request is abandoned): a proxy that accepts but never answers.
+	stall  chan struct{}
+	nstall int // requests currently hanging
 }
 
 func newFakeProxy(t *testing.T, product, auth, dc string) *fakeProxy {
@@ -73,6 +78,23 @@ func (p *fakeProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if segs[len(segs)-1] != p.xauth {
 		p.fail(w, "invalid xauth, please check product name & auth")
 		return
+	}
+	if op := r.Method + " " + segs[0]; op == "PUT fillslots" || op == "GET stats" {
+		p.mu.Lock()
+		stall := p.stall
+		if stall != nil {
+			p.nstall++
+		}
+		p.mu.Unlock()
+		if stall != nil {
+			select {
+			case <-stall:
+			case <-r.Context().Done():
+			}
+			p.mu.Lock()
+			p.nstall--
+			p.mu.Unlock()
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -151,4 +173,11 @@ func (p *fakeProxy) set(f func(p *fakeProxy)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f(p)
+}
+
+// hanging reports how many requests are currently stalled.
+func (p *fakeProxy) hanging() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.nstall
 }
