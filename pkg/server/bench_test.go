@@ -64,3 +64,19 @@ func BenchmarkPipelineGetSet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListPushFront measures LPUSH-style growth of one long list
+// (what redis-benchmark's LPUSH test does) and its LPOP-style drain.
+func BenchmarkListPushFront(b *testing.B) {
+	v := []byte(strings.Repeat("v", 256))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		l := newListObj()
+		for j := 0; j < 200000; j++ {
+			l.pushFront(v)
+		}
+		for l.count > 0 {
+			l.popFront()
+		}
+	}
+}

@@ -4,40 +4,45 @@ import (
 	"math"
 	"math/big"
 	"net"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/codisgo/codis/pkg/resp"
 )
 
-// Blocking list commands (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP).
+// Blocking commands on lists (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP)
+// and sorted sets (BZPOPMIN, BZPOPMAX, BZMPOP).
 //
 // A client whose keys are all empty registers a waiter on each key, in
-// FIFO order per key, releases the keyspace lock and sleeps in its own
-// serve goroutine. Pushing to a key with waiters (signalListReady) marks
-// the key ready and wakes its first waiter; serveBlockedLists, run with the
-// lock held, then serves the waiters of every ready key in arrival order
-// for as long as the list has elements: it pops on the waiter's behalf and
-// stores the waiter's reply in the waiter (never in client.out, which only
-// its own goroutine touches). A served, timed out or disconnected waiter
-// retakes the lock, copies its reply and returns from its handler.
+// FIFO order per key (list and zset waiters share the queue), releases the
+// keyspace lock and sleeps in its own serve goroutine. Creating a list or
+// sorted set at a key with waiters (DB.Add, DB.Set, and the pushes) marks
+// the key ready (signalKeyReady) and wakes its first waiter;
+// serveBlockedKeys, run with the lock held after every command outside
+// EXEC (and after EXEC as a whole), then serves the waiters of every ready
+// key in arrival order for as long as the key holds elements of the type
+// they wait for: it pops on the waiter's behalf and stores the waiter's
+// reply in the waiter (never in client.out, which only its own goroutine
+// touches). As in Redis 7.0, a waiter whose key now holds another type
+// stays blocked. A served, timed out or disconnected waiter retakes the
+// lock, copies its reply and returns from its handler.
 //
 // Inside EXEC the commands never block (they reply as on timeout). Waiters
 // of clients that are killed or disconnect are removed within
 // blockPollInterval, so they never consume an element.
 
 // blockPollInterval is how often a blocked client checks that its
-// connection is alive and re-examines its keys (which covers lists created
-// by RENAME, MOVE, SWAPDB and the like without a push).
+// connection is alive and re-examines its keys.
 const blockPollInterval = 100 * time.Millisecond
 
 type blockOp uint8
 
 const (
-	blockPop  blockOp = iota // BLPOP, BRPOP: reply [key, element]
-	blockMove                // BLMOVE, BRPOPLPUSH: reply element
-	blockMPop                // BLMPOP: reply [key, [elements]]
+	blockPop   blockOp = iota // BLPOP, BRPOP: reply [key, element]
+	blockMove                 // BLMOVE, BRPOPLPUSH: reply element
+	blockMPop                 // BLMPOP: reply [key, [elements]]
+	blockZPop                 // BZPOPMIN, BZPOPMAX: reply [key, member, score]
+	blockZMPop                // BZMPOP: reply [key, [[member, score]...]]
 )
 
 // blockKey is a key of one DB.
@@ -52,13 +57,22 @@ type blockWaiter struct {
 	db      *DB
 	keys    []string
 	op      blockOp
-	head    bool   // pop from the head
+	head    bool   // pop from the head (lists)
+	popMax  bool   // pop the highest scores (sorted sets)
 	dst     []byte // BLMOVE destination
 	dstHead bool
-	count   int64         // BLMPOP count
+	count   int64         // BLMPOP, BZMPOP count
 	wake    chan struct{} // buffered: a key may be ready, or served
 	done    bool          // served: out holds the reply
 	out     []byte
+}
+
+// waitsFor is the value type that serves w.
+func (w *blockWaiter) waitsFor() ValueType {
+	if w.op == blockZPop || w.op == blockZMPop {
+		return TypeZSet
+	}
+	return TypeList
 }
 
 // blockState is the blocking state of one server, guarded by Server.mu.
@@ -68,26 +82,17 @@ type blockState struct {
 	readySet map[blockKey]struct{}
 }
 
-// blockStates maps a server's keyspace to its blocking state; an entry
-// exists only while some client is blocked.
-var blockStates sync.Map // *keyspace → *blockState
-
 func (ks *keyspace) blocking(create bool) *blockState {
-	if v, ok := blockStates.Load(ks); ok {
-		return v.(*blockState)
+	if ks.blk == nil && create {
+		ks.blk = &blockState{waiters: make(map[blockKey][]*blockWaiter), readySet: make(map[blockKey]struct{})}
 	}
-	if !create {
-		return nil
-	}
-	st := &blockState{waiters: make(map[blockKey][]*blockWaiter), readySet: make(map[blockKey]struct{})}
-	blockStates.Store(ks, st)
-	return st
+	return ks.blk
 }
 
-// signalListReady records that key may now hold a list for waiters (mu
-// held). It is cheap when nobody is blocked.
-func (db *DB) signalListReady(key []byte) {
-	st := db.ks.blocking(false)
+// signalKeyReady records that key may now hold a list or sorted set for
+// waiters (mu held). It is cheap when nobody is blocked.
+func (db *DB) signalKeyReady(key []byte) {
+	st := db.ks.blk
 	if st == nil {
 		return
 	}
@@ -103,6 +108,23 @@ func (db *DB) signalListReady(key []byte) {
 	ws[0].notify()
 }
 
+// signalListReady is signalKeyReady for the list commands.
+func (db *DB) signalListReady(key []byte) { db.signalKeyReady(key) }
+
+// signalBlockedKeys marks ready every key of db that has waiters and now
+// exists (SWAPDB).
+func (db *DB) signalBlockedKeys() {
+	st := db.ks.blk
+	if st == nil {
+		return
+	}
+	for bk := range st.waiters {
+		if bk.db == db && db.peek([]byte(bk.key)) != nil {
+			db.signalKeyReady([]byte(bk.key))
+		}
+	}
+}
+
 func (w *blockWaiter) notify() {
 	select {
 	case w.wake <- struct{}{}:
@@ -110,9 +132,9 @@ func (w *blockWaiter) notify() {
 	}
 }
 
-// blockedClients returns how many clients are blocked on lists (mu held).
+// blockedClients returns how many clients are blocked (mu held).
 func (s *Server) blockedClients() int {
-	st := s.ks.blocking(false)
+	st := s.ks.blk
 	if st == nil {
 		return 0
 	}
@@ -125,11 +147,11 @@ func (s *Server) blockedClients() int {
 	return len(seen)
 }
 
-// serveBlockedLists serves the waiters of every ready key (mu held). It is
-// called by the woken waiters and can be called by the core after each
-// command so waiters are served before any other client runs.
-func (s *Server) serveBlockedLists() {
-	st := s.ks.blocking(false)
+// serveBlockedKeys serves the waiters of every ready key (mu held). The
+// core calls it after each command outside EXEC, so waiters are served
+// before any other client runs; woken waiters call it too.
+func (s *Server) serveBlockedKeys() {
+	st := s.ks.blk
 	if st == nil {
 		return
 	}
@@ -137,13 +159,17 @@ func (s *Server) serveBlockedLists() {
 		bk := st.ready[0]
 		st.ready = st.ready[1:]
 		delete(st.readySet, bk)
-		for len(st.waiters[bk]) > 0 {
-			key := []byte(bk.key)
+		key := []byte(bk.key)
+		for i := 0; i < len(st.waiters[bk]); {
 			e := bk.db.Lookup(key)
-			if e == nil || e.typ != TypeList {
+			if e == nil {
 				break
 			}
-			w := st.waiters[bk][0]
+			w := st.waiters[bk][i]
+			if w.waitsFor() != e.typ {
+				i++ // stays blocked, as in Redis 7.0
+				continue
+			}
 			if w.c.killed.Load() || connClosed(w.c.conn) {
 				// Gone: it must not consume an element.
 				st.unregister(w)
@@ -157,11 +183,12 @@ func (s *Server) serveBlockedLists() {
 		}
 	}
 	if len(st.waiters) == 0 && len(st.ready) == 0 {
-		blockStates.Delete(s.ks)
+		s.ks.blk = nil
 	}
 }
 
-// serve pops for w from the non-empty list e at key and stores its reply.
+// serve pops for w from the non-empty list or sorted set e at key and
+// stores its reply.
 func (w *blockWaiter) serve(s *Server, key []byte, e *Entry) {
 	db := w.db
 	switch w.op {
@@ -176,6 +203,10 @@ func (w *blockWaiter) serve(s *Server, key []byte, e *Entry) {
 		db.lmove(s, &w.out, key, w.dst, e, w.head, w.dstHead)
 	case blockMPop:
 		w.out = db.mpopFrom(w.out, key, e, w.head, w.count)
+	case blockZPop:
+		w.out = appendZpopReply(w.out, key, db.zsetPop(key, e, w.popMax, 1), zpopKeyed)
+	case blockZMPop:
+		w.out = appendZpopReply(w.out, key, db.zsetPop(key, e, w.popMax, int(min(w.count, math.MaxInt32))), zpopNested)
 	}
 }
 
@@ -245,9 +276,9 @@ func (c *client) parseBlockTimeout(b []byte) (int64, bool) {
 // held and returns with it held, the reply written.
 func (c *client) block(w *blockWaiter, deadline int64) {
 	s := c.s
-	// Core hook (see the package report): the slow log and command stats
-	// should leave out the time spent blocked, e.g. a client field set
-	// here with time.Since(start) on return and subtracted in client.call.
+	// The slow log and command stats leave out the time spent blocked.
+	start := time.Now()
+	defer func() { c.blockedFor += time.Since(start) }()
 	w.c, w.db = c, c.db
 	w.wake = make(chan struct{}, 1)
 	st := s.ks.blocking(true)
@@ -286,28 +317,27 @@ func (c *client) block(w *blockWaiter, deadline int64) {
 		if !w.done && !gone {
 			if check {
 				for _, k := range w.keys {
-					if e := w.db.peek([]byte(k)); e != nil && e.typ == TypeList {
-						w.db.signalListReady([]byte(k))
+					if e := w.db.peek([]byte(k)); e != nil && e.typ == w.waitsFor() {
+						w.db.signalKeyReady([]byte(k))
 					}
 				}
 			}
-			s.serveBlockedLists()
+			s.serveBlockedKeys()
 		}
 		if w.done {
 			c.out = append(c.out, w.out...)
 			return
 		}
 		if gone || timedOut {
-			st := s.ks.blocking(false)
-			if st != nil {
+			if st := s.ks.blk; st != nil {
 				st.unregister(w)
 				// w may have been woken for a ready key: serve the others.
-				s.serveBlockedLists()
+				s.serveBlockedKeys()
 			}
 			if gone {
 				c.closeAfterReply = true
 			} else {
-				c.addNullArray() // Redis replies a null array for every list command
+				c.addNullArray() // Redis replies a null array for every blocking command
 			}
 			return
 		}
@@ -341,7 +371,10 @@ func init() {
 		&Command{Name: "brpop", Arity: -3, Flags: FlagWrite | FlagNoScript, FirstKey: 1, LastKey: -2, Step: 1, Proc: brpopCommand},
 		&Command{Name: "brpoplpush", Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagNoScript, FirstKey: 1, LastKey: 2, Step: 1, Proc: brpoplpushCommand},
 		&Command{Name: "blmove", Arity: 6, Flags: FlagWrite | FlagDenyOOM | FlagNoScript, FirstKey: 1, LastKey: 2, Step: 1, Proc: blmoveCommand},
-		&Command{Name: "blmpop", Arity: -5, Flags: FlagWrite | FlagNoScript, FirstKey: 3, LastKey: 3, Step: 1, Proc: blmpopCommand},
+		&Command{Name: "blmpop", Arity: -5, Flags: FlagWrite | FlagNoScript, KeysFn: numkeysKeys(0, 2), Proc: blmpopCommand},
+		&Command{Name: "bzpopmin", Arity: -3, Flags: FlagWrite | FlagNoScript | FlagFast, FirstKey: 1, LastKey: -2, Step: 1, Proc: bzpopminCommand},
+		&Command{Name: "bzpopmax", Arity: -3, Flags: FlagWrite | FlagNoScript | FlagFast, FirstKey: 1, LastKey: -2, Step: 1, Proc: bzpopmaxCommand},
+		&Command{Name: "bzmpop", Arity: -5, Flags: FlagWrite | FlagNoScript, KeysFn: numkeysKeys(0, 2), Proc: bzmpopCommand},
 	)
 }
 
@@ -445,4 +478,43 @@ func blmpopCommand(c *client, argv [][]byte) {
 		return
 	}
 	c.block(&blockWaiter{keys: keyStrings(a.keys), op: blockMPop, head: a.head, count: a.count}, deadline)
+}
+
+func (c *client) bzpopGeneric(argv [][]byte, popMax bool) {
+	deadline, ok := c.parseBlockTimeout(argv[len(argv)-1])
+	if !ok {
+		return
+	}
+	keys := argv[1 : len(argv)-1]
+	if c.zpopGeneric(keys, popMax, 1, zpopKeyed, false) {
+		return
+	}
+	if c.denyBlocking() {
+		c.addNullArray()
+		return
+	}
+	c.block(&blockWaiter{keys: keyStrings(keys), op: blockZPop, popMax: popMax}, deadline)
+}
+
+func bzpopminCommand(c *client, argv [][]byte) { c.bzpopGeneric(argv, false) }
+func bzpopmaxCommand(c *client, argv [][]byte) { c.bzpopGeneric(argv, true) }
+
+// BZMPOP timeout numkeys key... MIN|MAX [COUNT count]
+func bzmpopCommand(c *client, argv [][]byte) {
+	keys, popMax, count, ok := c.parseZmpopArgs(argv, 2)
+	if !ok {
+		return
+	}
+	deadline, ok := c.parseBlockTimeout(argv[1])
+	if !ok {
+		return
+	}
+	if c.zpopGeneric(keys, popMax, count, zpopNested, false) {
+		return
+	}
+	if c.denyBlocking() {
+		c.addNullArray()
+		return
+	}
+	c.block(&blockWaiter{keys: keyStrings(keys), op: blockZMPop, popMax: popMax, count: count}, deadline)
 }

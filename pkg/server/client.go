@@ -49,6 +49,10 @@ type client struct {
 	push     *pushWriter
 	pubsubOn atomic.Bool // subscribed to something (read by the idle-timeout cron)
 
+	// blockedFor is the time the running command spent blocked
+	// (blocking.go), left out of its stats and slow log entry.
+	blockedFor time.Duration
+
 	closeAfterReply bool
 	killed          atomic.Bool
 	closeMu         sync.Once

@@ -137,19 +137,22 @@ func TestCommandLineRun(t *testing.T) {
 	c.expect(`["save" "900 1 300 10"]`, "CONFIG", "GET", "save")
 	c.expect(`["tcp-backlog" "511"]`, "CONFIG", "GET", "tcp-backlog")
 	c.expect("+OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+	c.expect("+OK", "REPLICAOF", "127.0.0.1", "1") // the dashboard's sync action rewrites after this
 	c.expect("+OK", "CONFIG", "REWRITE")
 	b, err := os.ReadFile(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"# test", "maxmemory-policy allkeys-lru", "requirepass \"a b\"", "save 900 1", "tcp-backlog 511"} {
+	for _, want := range []string{"# test", "maxmemory-policy allkeys-lru", "requirepass \"a b\"", "save 900 1", "tcp-backlog 511", "\nreplicaof 127.0.0.1 1\n"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("rewritten config lacks %q:\n%s", want, b)
 		}
 	}
 	// The rewritten file loads again.
-	if _, err := ParseArgs([]string{conf}); err != nil {
+	if cfg, err := ParseArgs([]string{conf}); err != nil {
 		t.Errorf("rewritten config does not load: %v", err)
+	} else if cfg.ReplicaOfHost != "127.0.0.1" || cfg.ReplicaOfPort != 1 {
+		t.Errorf("rewritten replicaof = %q %d", cfg.ReplicaOfHost, cfg.ReplicaOfPort)
 	}
 	c.send("SHUTDOWN", "NOSAVE")
 	select {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -43,7 +44,14 @@ type Command struct {
 	FirstKey int // position of the first key argument (0 = none)
 	LastKey  int // position of the last key (-1 = last argument)
 	Step     int // step between keys
-	Proc     func(c *client, argv [][]byte)
+	// KeysFn, for commands with a numkeys argument, finds the keys like
+	// Redis 7.0's key specs and getkeys procs (see numkeysKeys); the
+	// range above is then the legacy one of COMMAND INFO.
+	KeysFn func(argv [][]byte) [][]byte
+	// NoMandatoryKeys: COMMAND GETKEYS replies an empty array rather than
+	// an error when the arguments name no key (EVAL-style commands).
+	NoMandatoryKeys bool
+	Proc            func(c *client, argv [][]byte)
 	// Subs, for container commands (CONFIG, CLIENT, ...), maps each
 	// lower-case subcommand to its arity; unknown subcommands and arity
 	// errors are then rejected before execution (and abort a MULTI).
@@ -86,6 +94,9 @@ func lookupCommand(name []byte) *Command {
 
 // keys returns the key arguments of argv according to the key spec.
 func (cmd *Command) keys(argv [][]byte) [][]byte {
+	if cmd.KeysFn != nil {
+		return cmd.KeysFn(argv)
+	}
 	if cmd.FirstKey == 0 || cmd.FirstKey >= len(argv) {
 		return nil
 	}
@@ -101,12 +112,80 @@ func (cmd *Command) keys(argv [][]byte) [][]byte {
 	return ks
 }
 
+// hasKeys reports whether the command takes key arguments.
+func (cmd *Command) hasKeys() bool { return cmd.FirstKey != 0 || cmd.KeysFn != nil }
+
+// numkeysKeys returns the KeysFn of a command whose keys follow a numkeys
+// argument at numkeysIdx, optionally after a destination key at storeIdx
+// (0 = none). Like Redis 7.0 it first applies the key spec (numkeys a
+// strict non-negative integer, the keys within argv) and, when that fails,
+// the legacy getkeys proc: numkeys read with atoi, in [1, keys present],
+// the destination then listed last.
+func numkeysKeys(storeIdx, numkeysIdx int) func(argv [][]byte) [][]byte {
+	first := numkeysIdx + 1
+	return func(argv [][]byte) [][]byte {
+		if numkeysIdx >= len(argv) {
+			return nil
+		}
+		if n, ok := parseInt64(argv[numkeysIdx]); ok && n >= 1 && n <= int64(len(argv)-first) {
+			var ks [][]byte
+			if storeIdx > 0 {
+				ks = append(ks, argv[storeIdx])
+			}
+			return append(ks, argv[first:first+int(n)]...)
+		}
+		n := atoi(argv[numkeysIdx])
+		if n < 1 || n > len(argv)-first {
+			return nil
+		}
+		ks := append([][]byte(nil), argv[first:first+n]...)
+		if storeIdx > 0 {
+			ks = append(ks, argv[storeIdx])
+		}
+		return ks
+	}
+}
+
+// atoi is C's atoi as glibc implements it (strtol truncated to int):
+// leading white space, an optional sign, digits up to the first other
+// byte; 0 when there are none.
+func atoi(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r')) {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	var v int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		d := int64(b[i] - '0')
+		if v > (math.MaxInt64-d)/10 {
+			v = math.MaxInt64 // strtol saturates
+			if neg {
+				v = math.MinInt64
+			}
+			return int(int32(v))
+		}
+		v = v*10 + d
+	}
+	if neg {
+		v = -v
+	}
+	return int(int32(v))
+}
+
 func (cmd *Command) flagList() []string {
 	var out []string
 	for _, f := range flagNames {
 		if cmd.Flags&f.f != 0 {
 			out = append(out, f.name)
 		}
+	}
+	if cmd.KeysFn != nil {
+		out = append(out, "movablekeys")
 	}
 	return out
 }
@@ -229,7 +308,13 @@ func (c *client) call(cmd *Command, argv [][]byte) {
 		s.ks.now = start.UnixMilli()
 	}
 	cmd.Proc(c, argv)
-	d := time.Since(start)
+	if !c.inExec && s.ks.blk != nil {
+		// Serve the clients blocked on keys this command (or the whole
+		// EXEC) made ready before any other client runs, as Redis does.
+		s.serveBlockedKeys()
+	}
+	d := time.Since(start) - c.blockedFor
+	c.blockedFor = 0
 	cmd.calls++
 	cmd.usec += d.Microseconds()
 	s.st.numCommands++

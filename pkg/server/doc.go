@@ -63,6 +63,16 @@
 // order is preserved and a publisher never blocks on a slow subscriber.
 // The pubsub output limit (32mb hard, 8mb for 60 s) disconnects laggards.
 //
+// # Blocking commands
+//
+// BLPOP & co. and BZPOPMIN/BZPOPMAX/BZMPOP (blocking.go) park the client's
+// goroutine outside the lock with a waiter queued per key (one FIFO for
+// list and zset waiters). DB.Add and DB.Set of a list or sorted set mark a
+// key with waiters ready; client.call serves ready keys right after each
+// command (after EXEC as a whole), so the waiters get the elements before
+// any other client runs, as in Redis. Blocked time is left out of the
+// command stats and the slow log.
+//
 // # Expiry and eviction
 //
 // Expired keys are reclaimed lazily on access and by an active cycle that

@@ -80,7 +80,7 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 		w("maxclients:%d", cfg.MaxClients)
 		w("client_recent_max_input_buffer:0")
 		w("client_recent_max_output_buffer:0")
-		w("blocked_clients:0")
+		w("blocked_clients:%d", s.blockedClients())
 		w("tracking_clients:0")
 		w("clients_in_timeout_table:0")
 	case "memory":
@@ -289,10 +289,17 @@ func (s *Server) configRewrite() error {
 				out = append(out, "save "+f[i]+" "+f[i+1])
 			}
 			return out
-		case "replicaof":
-			if v == "" {
+		case "replicaof", "bind":
+			// Several arguments ("host port", "addr addr ..."): quote
+			// each one, never the whole list as one argument.
+			f := strings.Fields(v)
+			if len(f) == 0 {
 				return nil
 			}
+			for i := range f {
+				f[i] = quoteArg(f[i])
+			}
+			return []string{name + " " + strings.Join(f, " ")}
 		}
 		return []string{name + " " + quoteArg(v)}
 	}

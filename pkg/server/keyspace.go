@@ -46,6 +46,8 @@ type keyspace struct {
 	// onExpire is called for every key reclaimed by expiry (lazy or active),
 	// e.g. to propagate a DEL to replicas later.
 	onExpire func(db *DB, key string)
+	// blk is the blocking state (blocking.go), nil while nobody is blocked.
+	blk *blockState
 }
 
 // emptyShards is the shared, never written, shard array of empty DBs.
@@ -200,6 +202,9 @@ func (db *DB) Add(key []byte, e *Entry) {
 	e.mem = entrySize(k, e)
 	db.ks.used += e.mem
 	db.signal(key, false)
+	if db.ks.blk != nil && (e.typ == TypeList || e.typ == TypeZSet) {
+		db.signalKeyReady(key)
+	}
 }
 
 // Set stores e under key, replacing any existing value (SET semantics). The
@@ -227,6 +232,9 @@ func (db *DB) Set(key []byte, e *Entry, keepTTL bool) bool {
 	old.str, old.obj, old.typ, old.enc = e.str, e.obj, e.typ, e.enc
 	db.setExpireEntry(sh, key, old, exp)
 	db.Modified(key, old)
+	if db.ks.blk != nil && (old.typ == TypeList || old.typ == TypeZSet) {
+		db.signalKeyReady(key)
+	}
 	return true
 }
 
@@ -364,4 +372,6 @@ func (db *DB) swapWith(o *DB) {
 	db.nvol, o.nvol = o.nvol, db.nvol
 	db.signalAll()
 	o.signalAll()
+	db.signalBlockedKeys()
+	o.signalBlockedKeys()
 }

@@ -384,13 +384,9 @@ func (sh *shard) scanSlot(pos uint64, budget int) ([]string, uint64) {
 	return out, 0
 }
 
-func parseCursor(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(b), 10, 64)
-	return n, err == nil
-}
+// parseCursor parses the SCAN and SLOTSSCAN cursor like the collection
+// scans (Redis's parseScanCursorOrReply).
+func parseCursor(b []byte) (uint64, bool) { return parseScanCursor(b) }
 
 func scanCommand(c *client, argv [][]byte) {
 	cur, ok := parseCursor(argv[1])

@@ -35,6 +35,12 @@ func (nd *listNode) data() []byte { return nd.buf[nd.lo:] }
 // listObj is the list value.
 type listObj struct {
 	nodes []*listNode
+	// base is nodes' backing array from its start and front the index of
+	// nodes[0] in it: the free slots before it let head nodes be added and
+	// removed without shifting the whole slice (a deque). Valid only while
+	// nodes still starts at base[front] (see headRoom).
+	base  []*listNode
+	front int
 	count int
 	bufs  int64 // sum of cap(buf) of every node
 }
@@ -49,7 +55,7 @@ func (l *listObj) Encoding() string { return "quicklist" }
 
 // MemSize implements Object.
 func (l *listObj) MemSize() int64 {
-	return listObjOverhead + l.bufs + int64(len(l.nodes))*listNodeOverhead + int64(cap(l.nodes)-len(l.nodes))*8
+	return listObjOverhead + l.bufs + int64(len(l.nodes))*listNodeOverhead + int64(cap(l.nodes)-len(l.nodes)+l.headRoom())*8
 }
 
 // Copy implements Object.
@@ -144,6 +150,12 @@ func readEntryBwd(b []byte, end int) ([]byte, int) {
 // growCap picks a buffer capacity for need bytes of entries.
 func growCap(need int) int {
 	c := need + need/4 + 16
+	if need >= 1024 {
+		// Past 1 KB, double: a node filling up to listNodeMax is then
+		// copied a few times rather than ~15 (LPUSH/RPUSH on long lists),
+		// and only the two end nodes of a list can have slack.
+		c = 2 * need
+	}
 	if need > listNodeMax {
 		return need
 	}
@@ -196,17 +208,67 @@ func (l *listObj) shrink(nd *listNode) {
 	}
 }
 
+// headRoom is the number of free slots before nodes[0] in its backing
+// array (0 once nodes was reallocated by other operations).
+func (l *listObj) headRoom() int {
+	if l.front == 0 || cap(l.nodes) == 0 || l.front >= cap(l.base) ||
+		&l.base[:l.front+1][l.front] != &l.nodes[:1][0] {
+		return 0
+	}
+	return l.front
+}
+
 func (l *listObj) removeNode(i int) {
 	l.bufs -= int64(cap(l.nodes[i].buf))
-	l.nodes = slices.Delete(l.nodes, i, i+1)
-	if cap(l.nodes) > 16 && len(l.nodes)*4 < cap(l.nodes) {
+	if i == 0 && len(l.nodes) > 1 {
+		// Drop the head node by advancing the window: no shift.
+		room := l.headRoom()
+		if room == 0 {
+			l.base, l.front = l.nodes, 0
+		}
+		l.nodes[0] = nil
+		l.nodes = l.nodes[1:]
+		l.front++
+	} else {
+		l.nodes = slices.Delete(l.nodes, i, i+1)
+	}
+	if c := cap(l.nodes) + l.headRoom(); c > 16 && len(l.nodes)*4 < c {
 		l.nodes = slices.Clip(slices.Clone(l.nodes))
+		l.base, l.front = nil, 0
 	}
 }
 
 func (l *listObj) insertNode(i int, nd *listNode) {
 	l.bufs += int64(cap(nd.buf))
-	l.nodes = slices.Insert(l.nodes, i, nd)
+	if i != 0 || len(l.nodes) == 0 {
+		l.nodes = slices.Insert(l.nodes, i, nd)
+		return
+	}
+	if l.headRoom() == 0 {
+		// Re-layout with as many free slots before the head as there are
+		// nodes, so a run of head inserts costs O(1) amortised each.
+		n := len(l.nodes)
+		room := max(n, 4)
+		nb := make([]*listNode, room+n, room+n+n/4+1)
+		copy(nb[room:], l.nodes)
+		l.base, l.front = nb, room
+		l.nodes = nb[room:]
+	}
+	l.front--
+	l.base = l.base[:cap(l.base)]
+	l.base[l.front] = nd
+	l.nodes = l.base[l.front : l.front+len(l.nodes)+1]
+}
+
+// newNodeCap is the capacity of a new end node for an entry of sz bytes:
+// small at first, but a full node at once when the list already spans
+// several nodes and is likely to keep growing (LPUSH/RPUSH streams), so
+// the node is not copied again and again while it fills.
+func (l *listObj) newNodeCap(sz int) int {
+	if len(l.nodes) >= 2 && sz <= listNodeMax {
+		return listNodeMax
+	}
+	return growCap(sz)
 }
 
 // List operations.
@@ -216,7 +278,7 @@ func (l *listObj) pushBack(v []byte) {
 	if k := len(l.nodes); k > 0 && l.nodes[k-1].size()+sz <= listNodeMax {
 		l.nodePushBack(l.nodes[k-1], v)
 	} else {
-		nd := &listNode{buf: make([]byte, 0, growCap(sz))}
+		nd := &listNode{buf: make([]byte, 0, l.newNodeCap(sz))}
 		l.insertNode(len(l.nodes), nd)
 		l.nodePushBack(nd, v)
 	}
@@ -228,7 +290,7 @@ func (l *listObj) pushFront(v []byte) {
 	if len(l.nodes) > 0 && l.nodes[0].size()+sz <= listNodeMax {
 		l.nodePushFront(l.nodes[0], v)
 	} else {
-		c := growCap(sz)
+		c := l.newNodeCap(sz)
 		nd := &listNode{buf: make([]byte, c), lo: c}
 		l.insertNode(0, nd)
 		l.nodePushFront(nd, v)
@@ -605,7 +667,7 @@ func init() {
 		k1("lpos", -3, r, lposCommand),
 		&Command{Name: "lmove", Arity: 5, Flags: wm, FirstKey: 1, LastKey: 2, Step: 1, Proc: lmoveCommand},
 		&Command{Name: "rpoplpush", Arity: 3, Flags: wm, FirstKey: 1, LastKey: 2, Step: 1, Proc: rpoplpushCommand},
-		&Command{Name: "lmpop", Arity: -4, Flags: w, FirstKey: 2, LastKey: 2, Step: 1, Proc: lmpopCommand},
+		&Command{Name: "lmpop", Arity: -4, Flags: w, KeysFn: numkeysKeys(0, 1), Proc: lmpopCommand},
 	)
 }
 

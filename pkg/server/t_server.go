@@ -896,13 +896,21 @@ func commandCommand(c *client, argv [][]byte) {
 			return
 		}
 		args := argv[2:]
+		if !cmd.hasKeys() {
+			c.addError("ERR The command has no key arguments")
+			return
+		}
 		if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
 			c.addError("ERR Invalid number of arguments specified for command")
 			return
 		}
 		keys := cmd.keys(args)
 		if len(keys) == 0 {
-			c.addError("ERR The command has no key arguments")
+			if cmd.NoMandatoryKeys {
+				c.addArrayLen(0)
+			} else {
+				c.addError("ERR Invalid arguments specified for command")
+			}
 			return
 		}
 		c.addArrayLen(len(keys))

@@ -29,7 +29,7 @@ func init() {
 		&Command{Name: "spop", Arity: -2, Flags: FlagWrite | FlagRandom | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Proc: spopCommand},
 		&Command{Name: "smove", Arity: 4, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 2, Step: 1, Proc: smoveCommand},
 		&Command{Name: "sinter", Arity: -2, Flags: r, FirstKey: 1, LastKey: -1, Step: 1, Proc: sinterCommand},
-		&Command{Name: "sintercard", Arity: -3, Flags: r, Proc: sintercardCommand},
+		&Command{Name: "sintercard", Arity: -3, Flags: r, KeysFn: numkeysKeys(0, 1), Proc: sintercardCommand},
 		&Command{Name: "sinterstore", Arity: -3, Flags: wm, FirstKey: 1, LastKey: -1, Step: 1, Proc: sinterstoreCommand},
 		&Command{Name: "sunion", Arity: -2, Flags: r, FirstKey: 1, LastKey: -1, Step: 1, Proc: sunionCommand},
 		&Command{Name: "sunionstore", Arity: -3, Flags: wm, FirstKey: 1, LastKey: -1, Step: 1, Proc: sunionstoreCommand},
@@ -930,34 +930,4 @@ func szSelect(a []szHK, k int) {
 
 // szParseCursor parses a collection scan cursor like Redis's
 // parseScanCursorOrReply (strtoul: "-1" wraps, "" is 0).
-func szParseCursor(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, true
-	}
-	if isSpaceByte(b[0]) {
-		return 0, false
-	}
-	neg := false
-	if b[0] == '+' || b[0] == '-' {
-		neg = b[0] == '-'
-		b = b[1:]
-	}
-	if len(b) == 0 {
-		return 0, false
-	}
-	var v uint64
-	for _, ch := range b {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		d := uint64(ch - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
+func szParseCursor(b []byte) (uint64, bool) { return parseScanCursor(b) }

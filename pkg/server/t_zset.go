@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"github.com/codisgo/codis/pkg/resp"
 )
 
 // The numkeys commands (ZUNION, ZINTER, ZDIFF, ZINTERCARD, ZMPOP and the
@@ -41,15 +43,15 @@ func init() {
 		k1("zremrangebylex", 4, FlagWrite, zremrangebylexCommand),
 		k1("zpopmin", -2, FlagWrite|FlagFast, zpopminCommand),
 		k1("zpopmax", -2, FlagWrite|FlagFast, zpopmaxCommand),
-		&Command{Name: "zmpop", Arity: -4, Flags: FlagWrite, Proc: zmpopCommand},
+		&Command{Name: "zmpop", Arity: -4, Flags: FlagWrite, KeysFn: numkeysKeys(0, 1), Proc: zmpopCommand},
 		k1("zrandmember", -2, r|FlagRandom, zrandmemberCommand),
-		&Command{Name: "zunion", Arity: -3, Flags: r, Proc: zunionCommand},
-		&Command{Name: "zinter", Arity: -3, Flags: r, Proc: zinterCommand},
-		&Command{Name: "zdiff", Arity: -3, Flags: r, Proc: zdiffCommand},
-		&Command{Name: "zunionstore", Arity: -4, Flags: wm, FirstKey: 1, LastKey: 1, Step: 1, Proc: zunionstoreCommand},
-		&Command{Name: "zinterstore", Arity: -4, Flags: wm, FirstKey: 1, LastKey: 1, Step: 1, Proc: zinterstoreCommand},
-		&Command{Name: "zdiffstore", Arity: -4, Flags: wm, FirstKey: 1, LastKey: 1, Step: 1, Proc: zdiffstoreCommand},
-		&Command{Name: "zintercard", Arity: -3, Flags: r, Proc: zintercardCommand},
+		&Command{Name: "zunion", Arity: -3, Flags: r, KeysFn: numkeysKeys(0, 1), Proc: zunionCommand},
+		&Command{Name: "zinter", Arity: -3, Flags: r, KeysFn: numkeysKeys(0, 1), Proc: zinterCommand},
+		&Command{Name: "zdiff", Arity: -3, Flags: r, KeysFn: numkeysKeys(0, 1), Proc: zdiffCommand},
+		&Command{Name: "zunionstore", Arity: -4, Flags: wm, FirstKey: 1, LastKey: 1, Step: 1, KeysFn: numkeysKeys(1, 2), Proc: zunionstoreCommand},
+		&Command{Name: "zinterstore", Arity: -4, Flags: wm, FirstKey: 1, LastKey: 1, Step: 1, KeysFn: numkeysKeys(1, 2), Proc: zinterstoreCommand},
+		&Command{Name: "zdiffstore", Arity: -4, Flags: wm, FirstKey: 1, LastKey: 1, Step: 1, KeysFn: numkeysKeys(1, 2), Proc: zdiffstoreCommand},
+		&Command{Name: "zintercard", Arity: -3, Flags: r, KeysFn: numkeysKeys(0, 1), Proc: zintercardCommand},
 		k1("zscan", -3, r|FlagRandom, zscanCommand),
 	)
 }
@@ -664,29 +666,35 @@ const (
 
 // zpopReply writes popped members in one of the zpop* formats.
 func (c *client) zpopReply(key []byte, popped []zent, format int) {
+	c.out = appendZpopReply(c.out, key, popped, format)
+}
+
+// appendZpopReply appends popped members in one of the zpop* formats.
+func appendZpopReply(out, key []byte, popped []zent, format int) []byte {
+	var buf [32]byte
 	if format == zpopKeyed && len(popped) == 1 {
-		c.addArrayLen(3)
-		c.addBulk(key)
-		c.addBulkString(popped[0].member)
-		c.addScore(popped[0].score)
-		return
+		out = resp.AppendArrayLen(out, 3)
+		out = resp.AppendBulk(out, key)
+		out = resp.AppendBulkString(out, popped[0].member)
+		return resp.AppendBulk(out, appendScore(buf[:0], popped[0].score))
 	}
 	if format == zpopNested {
-		c.addArrayLen(2)
-		c.addBulk(key)
-		c.addArrayLen(len(popped))
+		out = resp.AppendArrayLen(out, 2)
+		out = resp.AppendBulk(out, key)
+		out = resp.AppendArrayLen(out, len(popped))
 		for _, p := range popped {
-			c.addArrayLen(2)
-			c.addBulkString(p.member)
-			c.addScore(p.score)
+			out = resp.AppendArrayLen(out, 2)
+			out = resp.AppendBulkString(out, p.member)
+			out = resp.AppendBulk(out, appendScore(buf[:0], p.score))
 		}
-		return
+		return out
 	}
-	c.addArrayLen(2 * len(popped))
+	out = resp.AppendArrayLen(out, 2*len(popped))
 	for _, p := range popped {
-		c.addBulkString(p.member)
-		c.addScore(p.score)
+		out = resp.AppendBulkString(out, p.member)
+		out = resp.AppendBulk(out, appendScore(buf[:0], p.score))
 	}
+	return out
 }
 
 // zpopGeneric pops from the first existing key of keys, like Redis's
