@@ -110,7 +110,7 @@ var harmlessDirectives = map[string]string{
 	"aof-load-truncated": "yes", "aof-use-rdb-preamble": "yes", "aof-timestamp-enabled": "no",
 	"appenddirname": "appendonlydir", "lua-time-limit": "5000", "busy-reply-threshold": "5000",
 	"latency-monitor-threshold": "0", "notify-keyspace-events": "",
-	"hash-max-listpack-entries": "128", "hash-max-listpack-value": "64",
+	"hash-max-listpack-entries": "512", "hash-max-listpack-value": "64",
 	"hash-max-ziplist-entries": "128", "hash-max-ziplist-value": "64",
 	"list-max-listpack-size": "-2", "list-max-ziplist-size": "-2", "list-compress-depth": "0",
 	"set-max-intset-entries": "512", "zset-max-listpack-entries": "128", "zset-max-listpack-value": "64",

@@ -195,3 +195,18 @@ func randomHashCommand(r *rand.Rand) string {
 		return "DEL " + k()
 	}
 }
+
+// TestDiffHashDefaultThreshold: with default settings a hash converts to
+// hashtable at the same size as in the reference redis-server.
+func TestDiffHashDefaultThreshold(t *testing.T) {
+	rp := startRedis(t)
+	s := startServer(t)
+	lines := []string{"CONFIG GET hash-max-listpack-entries"}
+	for i := 0; i < 600; i++ {
+		lines = append(lines, fmt.Sprintf("HSET hdef f%d v", i))
+		if i%50 == 0 || (i > 120 && i < 135) || (i > 505 && i < 515) {
+			lines = append(lines, "OBJECT ENCODING hdef")
+		}
+	}
+	runDiff(t, s.Addr().String(), rp.addr, lines)
+}

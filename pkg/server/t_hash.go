@@ -21,7 +21,7 @@ import (
 // each field and its value share one allocation.
 
 const (
-	hashMaxListpackEntries = 128 // default hash-max-listpack-entries
+	hashMaxListpackEntries = 512 // default hash-max-listpack-entries, as Debian's redis-server 7.0.15 reports
 	hashMaxListpackValue   = 64  // default hash-max-listpack-value
 	hashObjOverhead        = 32  // hashObj struct
 	hashMapEntryOverhead   = 40  // map slot (two string headers, control byte) at the usual load
