@@ -359,7 +359,7 @@ func TestListHashDumpRestore(t *testing.T) {
 	}
 	setup = append(setup, append([]string{"RPUSH", "l2"}, many...))
 	hs := []string{"HSET", "h3"}
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 600; i++ {
 		hs = append(hs, fmt.Sprintf("f%d", i), fmt.Sprint(i))
 	}
 	setup = append(setup, hs)
