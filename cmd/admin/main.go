@@ -13,9 +13,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/docopt/docopt-go"
-
 	"github.com/codisgo/codis/pkg/admin"
+	"github.com/codisgo/codis/pkg/utils/cli"
 	"github.com/codisgo/codis/pkg/utils/log"
 )
 
@@ -84,20 +83,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // run executes codis-admin with args and returns the exit status: 0 on
 // success, 1 on a usage error or a failed command.
 func run(args []string, stdout, stderr io.Writer) int {
-	var usageErr, helped bool
-	parser := &docopt.Parser{
-		HelpHandler: func(err error, text string) {
-			if err != nil {
-				usageErr = true
-				fmt.Fprintln(stderr, text)
-				return
-			}
-			helped = true
-			fmt.Fprintln(stdout, text)
-		},
-		OptionsFirst: false,
-	}
-	opts, err := parser.ParseArgs(usage, args, "")
+	opts, helped, err := cli.Parse(usage, args, stdout, stderr)
 	if helped {
 		return 0
 	}
@@ -106,11 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		level = log.LevelDebug
 	}
 	logger := log.New(stderr, level)
-	if usageErr || err != nil {
-		if err == nil || err.Error() == "" {
-			err = errors.New("invalid command line, see usage above")
-		}
-		fail(stderr, logger, "parse arguments failed", err)
+	if err != nil {
+		fail(stderr, logger, "parse arguments failed", cli.OrError(err, errors.New("invalid command line, see usage above")))
 		return 1
 	}
 

@@ -9,16 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"syscall"
 
-	"github.com/docopt/docopt-go"
-
 	"github.com/codisgo/codis/pkg/models"
 	"github.com/codisgo/codis/pkg/topom"
+	"github.com/codisgo/codis/pkg/utils/cli"
 	"github.com/codisgo/codis/pkg/utils/log"
 )
 
@@ -52,49 +49,19 @@ Options:
 
 func main() { os.Exit(run(os.Args[1:])) }
 
-func compileInfo() string {
-	if compile != "" {
-		return compile
-	}
-	s := runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, kv := range bi.Settings {
-			if kv.Key == "vcs.revision" {
-				s += " " + kv.Value
-			}
-		}
-	}
-	return s
-}
+func compileInfo() string { return cli.CompileInfo(compile) }
 
 func run(args []string) int {
-	var userErr error
-	var helped bool
-	parser := &docopt.Parser{HelpHandler: func(err error, text string) {
-		if err != nil {
-			userErr = err
-			fmt.Fprintln(os.Stderr, text)
-			return
-		}
-		helped = true
-		fmt.Println(text)
-	}}
-	opts, err := parser.ParseArgs(usage, args, "")
+	opts, helped, err := cli.Parse(usage, args, os.Stdout, os.Stderr)
 	if helped {
 		return 0
 	}
 	boot := log.New(os.Stderr, log.LevelInfo)
-	if userErr != nil || err != nil {
-		if err == nil || err.Error() == "" {
-			err = errors.New("invalid command line, see usage")
-		}
-		log.LogPanic(boot.Logger, "parse arguments failed", "err", err)
+	if err != nil {
+		log.LogPanic(boot.Logger, "parse arguments failed", "err", cli.OrError(err, errors.New("invalid command line, see usage")))
 		return 1
 	}
-	flag := func(name string) (string, bool) {
-		v, ok := opts[name].(string)
-		return v, ok && v != ""
-	}
+	flag := func(name string) (string, bool) { return cli.Flag(opts, name) }
 	if b, _ := opts.Bool("--default-config"); b {
 		fmt.Print(topom.DefaultConfig)
 		return 0
@@ -104,17 +71,11 @@ func run(args []string) int {
 		return 0
 	}
 
-	level := log.LevelInfo
-	if s, ok := flag("--log-level"); ok {
-		if level, err = log.ParseLevel(s); err != nil {
-			log.LogPanic(boot.Logger, "invalid --log-level", "err", err)
-			return 1
-		}
-	}
+	levelName, _ := flag("--log-level")
 	logFile, _ := flag("--log")
-	logger, err := log.Open(logFile, level)
+	logger, msg, err := cli.OpenLog(logFile, levelName)
 	if err != nil {
-		log.LogPanic(boot.Logger, "open log file failed", "err", err)
+		log.LogPanic(boot.Logger, msg, "err", err)
 		return 1
 	}
 	defer logger.Close()
@@ -189,14 +150,11 @@ func run(args []string) int {
 	}
 
 	if path, ok := flag("--pidfile"); ok {
-		if abs, err := filepath.Abs(path); err == nil {
-			path = abs
-		}
-		if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		path, remove, err := cli.WritePidfile(path)
+		if err != nil {
 			lg.Error("write pidfile failed", "path", path, "err", err)
-		} else {
-			defer os.Remove(path)
 		}
+		defer remove()
 	}
 
 	sig := make(chan os.Signal, 1)

@@ -10,17 +10,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
 
-	"github.com/docopt/docopt-go"
-
 	"github.com/codisgo/codis/pkg/models"
 	"github.com/codisgo/codis/pkg/proxy"
+	"github.com/codisgo/codis/pkg/utils/cli"
 	"github.com/codisgo/codis/pkg/utils/log"
 )
 
@@ -56,45 +53,20 @@ func compileInfo() string {
 	if proxy.Compile != "unknown" {
 		return proxy.Compile
 	}
-	s := runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, kv := range bi.Settings {
-			if kv.Key == "vcs.revision" {
-				s += " " + kv.Value
-			}
-		}
-	}
-	return s
+	return cli.CompileInfo("")
 }
 
 func run(args []string) int {
-	var userErr error
-	var helped bool
-	parser := &docopt.Parser{HelpHandler: func(err error, text string) {
-		if err != nil {
-			userErr = err
-			fmt.Fprintln(os.Stderr, text)
-			return
-		}
-		helped = true
-		fmt.Println(text)
-	}}
-	opts, err := parser.ParseArgs(usage, args, "")
+	opts, helped, err := cli.Parse(usage, args, os.Stdout, os.Stderr)
 	if helped {
 		return 0
 	}
 	boot := log.New(os.Stderr, log.LevelInfo)
-	if userErr != nil || err != nil {
-		if err == nil {
-			err = userErr
-		}
+	if err != nil {
 		log.LogPanic(boot.Logger, "parse arguments failed", "err", err)
 		return 1
 	}
-	flag := func(name string) (string, bool) {
-		v, ok := opts[name].(string)
-		return v, ok && v != ""
-	}
+	flag := func(name string) (string, bool) { return cli.Flag(opts, name) }
 	if b, _ := opts.Bool("--default-config"); b {
 		fmt.Print(proxy.DefaultConfig)
 		return 0
@@ -104,17 +76,11 @@ func run(args []string) int {
 		return 0
 	}
 
-	level := log.LevelInfo
-	if s, ok := flag("--log-level"); ok {
-		if level, err = log.ParseLevel(s); err != nil {
-			log.LogPanic(boot.Logger, "invalid --log-level", "err", err)
-			return 1
-		}
-	}
+	levelName, _ := flag("--log-level")
 	logFile, _ := flag("--log")
-	logger, err := log.Open(logFile, level)
+	logger, msg, err := cli.OpenLog(logFile, levelName)
 	if err != nil {
-		log.LogPanic(boot.Logger, "open log file failed", "err", err)
+		log.LogPanic(boot.Logger, msg, "err", err)
 		return 1
 	}
 	defer logger.Close()
@@ -205,14 +171,11 @@ func run(args []string) int {
 	defer p.Close()
 
 	if path, ok := flag("--pidfile"); ok {
-		if abs, err := filepath.Abs(path); err == nil {
-			path = abs
-		}
-		if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		path, remove, err := cli.WritePidfile(path)
+		if err != nil {
 			lg.Error("write pidfile failed", "path", path, "err", err)
-		} else {
-			defer os.Remove(path)
 		}
+		defer remove()
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

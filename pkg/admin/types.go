@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/codisgo/codis/pkg/models"
+	"github.com/codisgo/codis/pkg/topom"
 )
 
 // The REST documents codis-admin decodes and prints (SPEC-control §4.4,
@@ -60,28 +61,15 @@ type SentinelStats struct {
 	Masters map[string]string      `json:"masters"`
 }
 
-// RedisStats is one probe of a group server or a sentinel.
-type RedisStats struct {
-	Stats    map[string]string         `json:"stats,omitempty"`
-	Error    *RemoteError              `json:"error,omitempty"`
-	Sentinel map[string]*SentinelGroup `json:"sentinel,omitempty"`
-	UnixTime int64                     `json:"unixtime"`
-	Timeout  bool                      `json:"timeout,omitempty"`
-}
+// RedisStats is one probe of a group server or a sentinel, as the
+// dashboard writes it.
+type RedisStats = topom.RedisStats
 
 // SentinelGroup is what a sentinel reports for one monitored master.
-type SentinelGroup struct {
-	Master map[string]string   `json:"master"`
-	Slaves []map[string]string `json:"slaves,omitempty"`
-}
+type SentinelGroup = topom.SentinelGroup
 
 // ProxyStats is one probe of a proxy; Stats is the proxy's own document.
-type ProxyStats struct {
-	Stats    json.RawMessage `json:"stats,omitempty"`
-	Error    *RemoteError    `json:"error,omitempty"`
-	UnixTime int64           `json:"unixtime"`
-	Timeout  bool            `json:"timeout,omitempty"`
-}
+type ProxyStats = topom.ProxyStats
 
 // ProxyOverview is GET /proxy.
 type ProxyOverview struct {

@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/codisgo/codis/pkg/models"
+	"github.com/codisgo/codis/pkg/utils/rpc"
 	"github.com/codisgo/codis/pkg/utils/token"
 )
 
@@ -28,40 +27,32 @@ const (
 	onlineHTTPTimeout   = 30 * time.Second
 )
 
-// remoteErr decodes the {"Cause","Stack"} body of status 800/1500.
-func remoteErr(resp *http.Response, body []byte) error {
-	if resp.StatusCode == 800 || resp.StatusCode == 1500 {
-		var re RemoteError
-		if json.Unmarshal(body, &re) == nil && re.Cause != "" {
-			return errors.New(re.Cause)
-		}
-	}
-	return fmt.Errorf("[%d] %s - %s", resp.StatusCode, http.StatusText(resp.StatusCode), resp.Request.URL)
-}
-
+// httpCall sends one request with the shared REST client and keeps the
+// errors of the onlining path: a remote error is reported by its Cause
+// alone, a body that does not decode by the encoding/json error.
 func (p *Proxy) httpCall(ctx context.Context, method, u string, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, onlineHTTPTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
-	if err != nil {
-		return err
+	c := rpc.New(rpc.Options{})
+	defer c.Close()
+	err := c.Do(ctx, method, u, nil, out)
+	var (
+		re  *rpc.RemoteError
+		bad *rpc.BadRemoteError
+		de  *rpc.DecodeError
+	)
+	switch {
+	case errors.As(err, &re):
+		if re.Cause != "" {
+			return errors.New(re.Cause)
+		}
+		return &rpc.StatusError{Code: rpc.StatusRemoteError, URL: u}
+	case errors.As(err, &bad):
+		return &rpc.StatusError{Code: bad.Code, URL: u}
+	case errors.As(err, &de):
+		return de.Err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return remoteErr(resp, body)
-	}
-	if out != nil {
-		return json.Unmarshal(body, out)
-	}
-	return nil
+	return err
 }
 
 // onlineOnce asks the dashboard at addr to add this proxy.
@@ -69,7 +60,7 @@ func (p *Proxy) onlineOnce(ctx context.Context, addr string) error {
 	var topom struct {
 		ProductName string `json:"product_name"`
 	}
-	if err := p.httpCall(ctx, http.MethodGet, "http://"+addr+"/api/topom/model", &topom); err != nil {
+	if err := p.httpCall(ctx, http.MethodGet, rpc.URL(addr, "api", "topom", "model"), &topom); err != nil {
 		return err
 	}
 	if topom.ProductName != p.config.ProductName {
@@ -79,8 +70,7 @@ func (p *Proxy) onlineOnce(ctx context.Context, addr string) error {
 	if m == nil {
 		return ErrClosedProxy
 	}
-	u := fmt.Sprintf("http://%s/api/topom/proxy/online/%s/%s", addr,
-		token.NewXAuth(p.config.ProductName), url.PathEscape(m.AdminAddr))
+	u := rpc.URL(addr, "api", "topom", "proxy", "online", token.NewXAuth(p.config.ProductName), m.AdminAddr)
 	return p.httpCall(ctx, http.MethodPut, u, nil)
 }
 

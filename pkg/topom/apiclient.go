@@ -1,114 +1,52 @@
 package topom
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/codisgo/codis/pkg/models"
+	"github.com/codisgo/codis/pkg/utils/rpc"
 	"github.com/codisgo/codis/pkg/utils/token"
 )
 
 // RemoteError is the error body of every Codis REST API (SPEC-control
-// §4.1): status 800 (or 1500) and {"Cause": ..., "Stack": null}.
-type RemoteError struct {
-	Cause string `json:"Cause"`
-	Stack []any  `json:"Stack"` // always null when we send it
-}
+// §4.1): status 800 (or 1500) and {"Cause": ..., "Stack": null}. The API
+// server always sends a null Stack.
+type RemoteError = rpc.RemoteError
 
-func (e *RemoteError) Error() string { return "[Remote Error] " + e.Cause }
-
-// Status codes of a Codis remote error.
-const (
-	statusRemoteError    = 800
-	statusRemoteErrorAlt = 1500
-)
+// Status code of a Codis remote error.
+const statusRemoteError = rpc.StatusRemoteError
 
 // apiClient calls the REST APIs of proxies (§4.2 conventions): dial
 // timeout 1 s, whole request at most 60 s (callers pass shorter contexts),
 // keep-alive connections. Owned by one Topom; close drops idle
 // connections.
 type apiClient struct {
-	tr *http.Transport
-	hc *http.Client
+	c *rpc.Client
 }
 
 func newAPIClient() *apiClient {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 4,
-		IdleConnTimeout:     time.Minute,
-	}
-	return &apiClient{tr: tr, hc: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+	return &apiClient{c: rpc.New(rpc.Options{Timeout: 60 * time.Second, MaxIdleConnsPerHost: 4})}
 }
 
-func (c *apiClient) close() { c.tr.CloseIdleConnections() }
+func (c *apiClient) close() { c.c.Close() }
 
 // apiURL builds http://{addr}/{segs...} with each segment path-escaped.
-func apiURL(addr string, segs ...string) string {
-	var b strings.Builder
-	b.WriteString("http://")
-	b.WriteString(addr)
-	for _, s := range segs {
-		b.WriteByte('/')
-		b.WriteString(url.PathEscape(s))
-	}
-	return b.String()
-}
+func apiURL(addr string, segs ...string) string { return rpc.URL(addr, segs...) }
 
 // do sends one request. in (if not nil) is sent as an indented JSON body;
 // a 200 reply is decoded into out (if not nil).
 func (c *apiClient) do(ctx context.Context, method, u string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := models.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
+	err := c.c.Do(ctx, method, u, in, out)
+	var bad *rpc.BadRemoteError
+	if errors.As(err, &bad) {
+		return fmt.Errorf("[%d] bad remote error body - %s", bad.Code, u)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rsp, err := c.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer rsp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(rsp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	switch rsp.StatusCode {
-	case http.StatusOK:
-		if out == nil {
-			return nil
-		}
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("decode reply of %s: %w", u, err)
-		}
-		return nil
-	case statusRemoteError, statusRemoteErrorAlt:
-		e := &RemoteError{}
-		if err := json.Unmarshal(data, e); err != nil {
-			return fmt.Errorf("[%d] bad remote error body - %s", rsp.StatusCode, u)
-		}
-		return e
-	default:
-		return fmt.Errorf("[%d] %s - %s", rsp.StatusCode, http.StatusText(rsp.StatusCode), u)
-	}
+	return err
 }
 
 // proxyXAuth is the xauth a proxy checks: product name, product auth and
