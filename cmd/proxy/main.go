@@ -19,7 +19,11 @@ import (
 	"github.com/codisgo/codis/pkg/proxy"
 	"github.com/codisgo/codis/pkg/utils/cli"
 	"github.com/codisgo/codis/pkg/utils/log"
+	"github.com/codisgo/codis/pkg/utils/procs"
 )
+
+// procsInterval is how often GOMAXPROCS auto-tuning samples CPU usage.
+const procsInterval = 10 * time.Second
 
 const usage = `
 Usage:
@@ -93,16 +97,26 @@ func run(args []string) int {
 			return 1
 		}
 	}
+	maxNCPU := max(ncpu, runtime.NumCPU())
 	if s, ok := flag("--max-ncpu"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
+		if maxNCPU, err = strconv.Atoi(s); err != nil || maxNCPU <= 0 {
 			log.LogPanic(lg, "invalid --max-ncpu", "value", s)
 			return 1
 		}
-		// GOMAXPROCS auto-tuning is not implemented; the larger bound wins.
-		ncpu = max(ncpu, n)
+		maxNCPU = max(maxNCPU, ncpu)
 	}
+	// GOMAXPROCS starts at --ncpu and, when --max-ncpu is larger, follows
+	// the measured CPU usage between the two.
+	tuner := &procs.Tuner{Lo: ncpu, Hi: maxNCPU, Interval: procsInterval,
+		OnChange: func(from, to int, usage float64) {
+			lg.Info("GOMAXPROCS tuned", "from", from, "to", to, "cpu_usage", fmt.Sprintf("%.2f", usage))
+		}}
 	runtime.GOMAXPROCS(ncpu)
+	tunerCtx, stopTuner := context.WithCancel(context.Background())
+	tunerDone := make(chan struct{})
+	go func() { defer close(tunerDone); tuner.Run(tunerCtx) }()
+	defer func() { stopTuner(); <-tunerDone }()
+	lg.Info("GOMAXPROCS", "ncpu", ncpu, "max_ncpu", maxNCPU)
 
 	if s, ok := flag("--ulimit"); ok {
 		n, err := strconv.ParseUint(s, 10, 64)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +25,24 @@ func buildProxy(t *testing.T) string {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// syncBuffer collects a child's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestCommandLine(t *testing.T) {
@@ -68,10 +87,10 @@ func TestFillslotsAndSignal(t *testing.T) {
 	sf := filepath.Join(dir, "slots.json")
 	os.WriteFile(sf, data, 0o644)
 	pidfile := filepath.Join(dir, "proxy.pid")
-	cmd := exec.Command(bin, "--config", conf, "--fillslots", sf, "--pidfile", pidfile, "--ncpu", "1", "--product_name", "cli-test")
+	cmd := exec.Command(bin, "--config", conf, "--fillslots", sf, "--pidfile", pidfile, "--ncpu", "1", "--max-ncpu", "3", "--product_name", "cli-test")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var logs strings.Builder
-	cmd.Stderr = &logs
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +118,9 @@ func TestFillslotsAndSignal(t *testing.T) {
 	}
 	if _, err := os.Stat(pidfile); err != nil {
 		t.Fatalf("pid file: %v", err)
+	}
+	if !strings.Contains(logs.String(), "ncpu=1 max_ncpu=3") {
+		t.Fatalf("GOMAXPROCS bounds not logged:\n%s", logs.String())
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
