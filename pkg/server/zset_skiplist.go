@@ -37,6 +37,54 @@ func newZskiplist() *zskiplist {
 	return &zskiplist{head: &zslNode{level: make([]zslLevel, zslMaxLevel)}, level: 1}
 }
 
+// Nodes of up to four levels (all but 1 in 256) are allocated together
+// with their level array, so stepping through a node costs one cache miss,
+// not two; a walk over a large set is bound by those misses.
+type (
+	zslNode1 struct {
+		zslNode
+		lv [1]zslLevel
+	}
+	zslNode2 struct {
+		zslNode
+		lv [2]zslLevel
+	}
+	zslNode3 struct {
+		zslNode
+		lv [3]zslLevel
+	}
+	zslNode4 struct {
+		zslNode
+		lv [4]zslLevel
+	}
+)
+
+func newZslNode(lvl int, score float64, member string) *zslNode {
+	var n *zslNode
+	switch lvl {
+	case 1:
+		x := &zslNode1{}
+		n = &x.zslNode
+		n.level = x.lv[:]
+	case 2:
+		x := &zslNode2{}
+		n = &x.zslNode
+		n.level = x.lv[:]
+	case 3:
+		x := &zslNode3{}
+		n = &x.zslNode
+		n.level = x.lv[:]
+	case 4:
+		x := &zslNode4{}
+		n = &x.zslNode
+		n.level = x.lv[:]
+	default:
+		n = &zslNode{level: make([]zslLevel, lvl)}
+	}
+	n.score, n.member = score, member
+	return n
+}
+
 func zslRandomLevel() int {
 	l := 1
 	for l < zslMaxLevel && rand.Uint32()&0xFFFF < zslPThreshold {
@@ -74,7 +122,7 @@ func (z *zskiplist) insert(score float64, member string) *zslNode {
 		}
 		z.level = lvl
 	}
-	n := &zslNode{member: member, score: score, level: make([]zslLevel, lvl)}
+	n := newZslNode(lvl, score, member)
 	for i := 0; i < lvl; i++ {
 		n.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = n
