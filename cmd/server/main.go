@@ -96,10 +96,26 @@ func run(args []string) int {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case <-sig:
-		logger.Warn("received signal, shutting down")
-	case <-s.Done():
+	signals := 0
+wait:
+	for {
+		select {
+		case <-sig:
+			if signals++; signals > 1 {
+				logger.Warn("received a second signal: exiting without saving")
+				break wait
+			}
+			logger.Warn("received signal, scheduling shutdown")
+			// Like redis-server: save first when save rules are set; if
+			// that fails, keep serving (a second signal exits anyway).
+			if err := s.SaveBeforeShutdown(); err != nil {
+				logger.Warn("cannot save the data set before exiting: still running; send the signal again to exit anyway", "err", err)
+				continue
+			}
+			break wait
+		case <-s.Done():
+			break wait
+		}
 	}
 	s.Close()
 	return 0

@@ -195,17 +195,22 @@ func (w *blockWaiter) serve(s *Server, key []byte, e *Entry) {
 	case blockPop:
 		l := e.obj.(*listObj)
 		v := l.pop(w.head)
+		s.propagateOp(db.id, popWord(w.head), key)
 		w.out = resp.AppendArrayLen(w.out, 2)
 		w.out = resp.AppendBulk(w.out, key)
 		w.out = resp.AppendBulk(w.out, v)
 		db.listAfterPop(key, e, l)
 	case blockMove:
+		s.propagateOp(db.id, bLMOVE, key, w.dst, dirWord(w.head), dirWord(w.dstHead))
 		db.lmove(s, &w.out, key, w.dst, e, w.head, w.dstHead)
 	case blockMPop:
+		s.propagateOp(db.id, popWord(w.head), key, itob(w.count))
 		w.out = db.mpopFrom(w.out, key, e, w.head, w.count)
 	case blockZPop:
+		s.propagateOp(db.id, zpopWord(w.popMax), key)
 		w.out = appendZpopReply(w.out, key, db.zsetPop(key, e, w.popMax, 1), zpopKeyed)
 	case blockZMPop:
+		s.propagateOp(db.id, zpopWord(w.popMax), key, itob(w.count))
 		w.out = appendZpopReply(w.out, key, db.zsetPop(key, e, w.popMax, int(min(w.count, math.MaxInt32))), zpopNested)
 	}
 }
@@ -312,7 +317,7 @@ func (c *client) block(w *blockWaiter, deadline int64) {
 		case <-s.quit:
 			gone = true
 		}
-		s.mu.Lock()
+		s.lockKeyspace()
 		s.updateClock()
 		if !w.done && !gone {
 			if check {
@@ -403,6 +408,7 @@ func (c *client) bpopGeneric(argv [][]byte, head bool) {
 			return
 		}
 		if l != nil && l.count > 0 {
+			c.propagateInstead(popWord(head), k)
 			v := l.pop(head)
 			c.addArrayLen(2)
 			c.addBulk(k)
@@ -431,6 +437,7 @@ func (c *client) blmoveGeneric(src, dst, timeout []byte, srcHead, dstHead bool) 
 		return
 	}
 	if l != nil && l.count > 0 {
+		c.propagateInstead(bLMOVE, src, dst, dirWord(srcHead), dirWord(dstHead))
 		c.db.lmove(c.s, &c.out, src, dst, e, srcHead, dstHead)
 		return
 	}
@@ -470,6 +477,7 @@ func blmpopCommand(c *client, argv [][]byte) {
 		return
 	}
 	if e != nil {
+		c.propagateInstead(popWord(a.head), key, itob(a.count))
 		c.out = c.db.mpopFrom(c.out, key, e, a.head, a.count)
 		return
 	}
@@ -486,6 +494,9 @@ func (c *client) bzpopGeneric(argv [][]byte, popMax bool) {
 		return
 	}
 	keys := argv[1 : len(argv)-1]
+	if k := c.firstLiveKey(keys); k != nil {
+		c.propagateInstead(zpopWord(popMax), k)
+	}
 	if c.zpopGeneric(keys, popMax, 1, zpopKeyed, false) {
 		return
 	}
@@ -508,6 +519,9 @@ func bzmpopCommand(c *client, argv [][]byte) {
 	deadline, ok := c.parseBlockTimeout(argv[1])
 	if !ok {
 		return
+	}
+	if k := c.firstLiveKey(keys); k != nil {
+		c.propagateInstead(zpopWord(popMax), k, itob(count))
 	}
 	if c.zpopGeneric(keys, popMax, count, zpopNested, false) {
 		return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -57,8 +58,10 @@ type Command struct {
 	// errors are then rejected before execution (and abort a MULTI).
 	Subs map[string]int
 
-	calls int64 // guarded by Server.mu
-	usec  int64
+	// Stats, atomic: the table is shared by every Server of the process
+	// (tests run several in one process).
+	calls atomic.Int64
+	usec  atomic.Int64
 }
 
 // commands is the command table, filled by register calls from init
@@ -273,6 +276,9 @@ func (c *client) process(argv [][]byte) {
 		c.reject(errNoAuth)
 		return
 	}
+	if s := c.s; s.script != nil && s.script.busy && c.busyRejects(cmd, argv) {
+		return // a script runs past busy-reply-threshold (script_state.go)
+	}
 	s := c.s
 	isTxCtl := cmd.Flags&FlagTxControl != 0
 	if s.cfg.MaxMemory > 0 && (cmd.Flags&FlagDenyOOM != 0 || (c.inMulti && !isTxCtl)) {
@@ -281,8 +287,12 @@ func (c *client) process(argv [][]byte) {
 			return
 		}
 	}
-	if cmd.Flags&FlagWrite != 0 && s.cfg.ReplicaOfHost != "" && s.cfg.ReplicaReadOnly {
+	if cmd.Flags&FlagWrite != 0 && s.cfg.ReplicaOfHost != "" && s.cfg.ReplicaReadOnly && !c.isMaster() {
 		c.reject(errReadOnly)
+		return
+	}
+	if cmd.Flags&FlagStale == 0 && s.repl != nil && s.repl.staleRefused() {
+		c.reject(errMasterDown)
 		return
 	}
 	if c.push != nil && c.pubsubRejected(cmd, argv) {
@@ -307,7 +317,14 @@ func (c *client) call(cmd *Command, argv [][]byte) {
 	if !c.inExec {
 		s.ks.now = start.UnixMilli()
 	}
+	if s.ks.snap != nil && cmd.Flags&FlagWrite != 0 {
+		s.snapBeforeWrite(c, cmd, argv)
+	}
+	pc := s.replBegin()
 	cmd.Proc(c, argv)
+	if s.repl != nil {
+		s.propagateCall(c, cmd, argv, pc)
+	}
 	if !c.inExec && s.ks.blk != nil {
 		// Serve the clients blocked on keys this command (or the whole
 		// EXEC) made ready before any other client runs, as Redis does.
@@ -315,8 +332,8 @@ func (c *client) call(cmd *Command, argv [][]byte) {
 	}
 	d := time.Since(start) - c.blockedFor
 	c.blockedFor = 0
-	cmd.calls++
-	cmd.usec += d.Microseconds()
+	cmd.calls.Add(1)
+	cmd.usec.Add(d.Microseconds())
 	s.st.numCommands++
 	if s.cfg.SlowlogSlower >= 0 && d.Microseconds() >= s.cfg.SlowlogSlower {
 		s.slowlogAdd(c, argv, start, d)

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -43,10 +44,13 @@ type Config struct {
 	ProtoMaxBulkLen int64    // proto-max-bulk-len
 	Hz              int64    // hz: cron frequency
 	RDBCompression  bool     // rdbcompression
+	RDBChecksum     bool     // rdbchecksum (fixed after start, as in Redis)
 	ReplicaReadOnly bool     // replica-read-only
 	SlowlogSlower   int64    // slowlog-log-slower-than (µs)
 	SlowlogMaxLen   int64    // slowlog-max-len
 	ActiveExpire    bool     // active-expire-enabled (DEBUG-style switch, tests)
+
+	HLLSparseMaxBytes int64 // hll-sparse-max-bytes: sparse HyperLogLog size limit
 
 	// ConfigFile is the file the configuration was read from (for
 	// CONFIG REWRITE); empty when started without one.
@@ -66,8 +70,8 @@ func NewConfig() *Config {
 		AppendFilename: "appendonly.aof", AppendFsync: "everysec",
 		Save: "3600 1 300 100 60 10000", LogLevel: "notice",
 		PidFile: "", ProtectedMode: true, ProtoMaxBulkLen: 512 << 20, Hz: 10,
-		RDBCompression: true, ReplicaReadOnly: true, SlowlogSlower: 10000,
-		SlowlogMaxLen: 128, ActiveExpire: true,
+		RDBCompression: true, RDBChecksum: true, ReplicaReadOnly: true, SlowlogSlower: 10000,
+		SlowlogMaxLen: 128, ActiveExpire: true, HLLSparseMaxBytes: 3000,
 		extra: map[string]string{},
 	}
 }
@@ -99,7 +103,7 @@ var maxmemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-rando
 // harmlessDirectives are real Redis directives we accept and only store.
 var harmlessDirectives = map[string]string{
 	"tcp-backlog": "511", "supervised": "no", "always-show-logo": "no", "set-proc-title": "yes",
-	"stop-writes-on-bgsave-error": "yes", "rdbchecksum": "yes", "rdb-del-sync-files": "no",
+	"stop-writes-on-bgsave-error": "yes", "rdb-del-sync-files": "no",
 	"replica-serve-stale-data": "yes", "repl-diskless-sync": "yes", "repl-diskless-sync-delay": "5",
 	"repl-diskless-load": "disabled", "repl-disable-tcp-nodelay": "no", "repl-backlog-size": "1048576",
 	"repl-backlog-ttl": "3600", "repl-timeout": "60", "repl-ping-replica-period": "10",
@@ -114,7 +118,7 @@ var harmlessDirectives = map[string]string{
 	"hash-max-ziplist-entries": "128", "hash-max-ziplist-value": "64",
 	"list-max-listpack-size": "-2", "list-max-ziplist-size": "-2", "list-compress-depth": "0",
 	"set-max-intset-entries": "512", "zset-max-listpack-entries": "128", "zset-max-listpack-value": "64",
-	"zset-max-ziplist-entries": "128", "zset-max-ziplist-value": "64", "hll-sparse-max-bytes": "3000",
+	"zset-max-ziplist-entries": "128", "zset-max-ziplist-value": "64",
 	"stream-node-max-bytes": "4096", "stream-node-max-entries": "100", "activerehashing": "yes",
 	"client-output-buffer-limit": "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
 	"client-query-buffer-limit":  "1073741824", "aof-rewrite-incremental-fsync": "yes",
@@ -161,9 +165,11 @@ func (c *Config) directives() []directive {
 		{name: "proto-max-bulk-len", kind: kMem, i: &c.ProtoMaxBulkLen, min: 1 << 20, max: 1 << 62},
 		{name: "hz", kind: kInt, i: &c.Hz, min: 0, max: 1 << 31},
 		{name: "rdbcompression", kind: kBool, b: &c.RDBCompression},
+		{name: "rdbchecksum", kind: kBool, b: &c.RDBChecksum, immutable: true},
 		{name: "replica-read-only", kind: kBool, b: &c.ReplicaReadOnly},
 		{name: "slowlog-log-slower-than", kind: kInt, i: &c.SlowlogSlower, min: -1, max: 1 << 62},
 		{name: "slowlog-max-len", kind: kInt, i: &c.SlowlogMaxLen, min: 0, max: 1 << 31},
+		{name: "hll-sparse-max-bytes", kind: kMem, i: &c.HLLSparseMaxBytes, min: 0, max: math.MaxInt64},
 	}
 }
 
@@ -272,9 +278,14 @@ func (c *Config) apply(name string, args []string) error {
 		c.Bind = append([]string(nil), args...)
 		return nil
 	case "save":
-		if len(args) == 1 && args[0] == "" {
+		if len(args) == 1 && strings.TrimSpace(args[0]) == "" {
 			c.Save = ""
 			return nil
+		}
+		if len(args) == 1 {
+			// save "3600 1 300 100", as redis-server 7 accepts it (and
+			// as --save "3600 1" arrives from the command line).
+			args = strings.Fields(args[0])
 		}
 		if len(args)%2 != 0 || len(args) == 0 {
 			return errBadArgs
@@ -307,6 +318,10 @@ func (c *Config) apply(name string, args []string) error {
 		return nil
 	case "sentinel":
 		return errors.New("sentinel mode is not supported by codis-server")
+	case "dbfilename":
+		if len(args) == 1 && strings.ContainsRune(args[0], '/') {
+			return errors.New("dbfilename can't be a path, just a filename")
+		}
 	}
 	if d, ok := c.find(name); ok {
 		if len(args) != 1 {
@@ -316,6 +331,12 @@ func (c *Config) apply(name string, args []string) error {
 	}
 	if _, ok := harmlessDirectives[name]; ok {
 		c.extra[name] = strings.Join(args, " ")
+		switch name { // one setting under two names in Redis 7
+		case "lua-time-limit":
+			c.extra["busy-reply-threshold"] = c.extra[name]
+		case "busy-reply-threshold":
+			c.extra["lua-time-limit"] = c.extra[name]
+		}
 		return nil
 	}
 	return errBadArgs

@@ -22,6 +22,9 @@ const (
 func (s *Server) activeExpireCycle(budget time.Duration) {
 	start := time.Now()
 	ks := s.ks
+	if ks.keepExpired {
+		return // a replica waits for its master's DELs
+	}
 	for _, db := range ks.dbs {
 		if db.nvol == 0 {
 			continue
@@ -71,6 +74,9 @@ func (s *Server) evict() bool {
 	if maxmem <= 0 || s.usedMemory() <= maxmem {
 		return true
 	}
+	if s.repl != nil && s.repl.link != nil {
+		return true // a replica ignores maxmemory (replica-ignore-maxmemory yes)
+	}
 	policy := s.cfg.MaxMemoryPolicy
 	if policy == "noeviction" {
 		return false
@@ -117,6 +123,7 @@ func (s *Server) evict() bool {
 		}
 		if bestDB.Delete([]byte(bestKey)) {
 			s.st.evictedKeys++
+			s.propagateEvicted(bestDB, bestKey)
 		}
 	}
 	return true

@@ -24,6 +24,7 @@ func startServer(t testing.TB, opts ...string) *Server {
 	cfg.Port = 0
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.Save = ""
+	cfg.Dir = t.TempDir() // SAVE, BGSAVE, FLUSHALL and SHUTDOWN write there
 	if len(opts) > 0 {
 		text := ""
 		for i := 0; i+1 < len(opts); i += 2 {

@@ -98,6 +98,10 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 		w("used_memory_dataset:%d", s.ks.used)
 		w("total_system_memory:%d", totalSystemMemory())
 		w("total_system_memory_human:%s", humanBytes(totalSystemMemory()))
+		luaMem, nScripts := s.scriptInfo()
+		w("used_memory_lua:%d", luaMem)
+		w("used_memory_lua_human:%s", humanBytes(luaMem))
+		w("number_of_cached_scripts:%d", nScripts)
 		w("maxmemory:%d", cfg.MaxMemory)
 		w("maxmemory_human:%s", humanBytes(cfg.MaxMemory))
 		w("maxmemory_policy:%s", cfg.MaxMemoryPolicy)
@@ -110,16 +114,19 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 		w("lazyfree_pending_objects:0")
 	case "persistence":
 		w("# Persistence")
-		w("loading:0")
-		w("async_loading:0")
-		w("rdb_changes_since_last_save:%d", s.ks.dirty)
-		w("rdb_bgsave_in_progress:0")
-		w("rdb_last_save_time:%d", s.lastSave)
-		w("rdb_last_bgsave_status:ok")
+		s.infoPersistence(w)
 		w("aof_enabled:%d", b2i(cfg.AppendOnly))
 		w("aof_rewrite_in_progress:0")
+		w("aof_rewrite_scheduled:0")
+		w("aof_last_rewrite_time_sec:-1")
+		w("aof_current_rewrite_time_sec:-1")
 		w("aof_last_bgrewrite_status:ok")
+		w("aof_rewrites:0")
+		w("aof_rewrites_consecutive_failures:0")
 		w("aof_last_write_status:ok")
+		w("aof_last_cow_size:0")
+		w("module_fork_in_progress:0")
+		w("module_fork_last_cow_size:0")
 	case "stats":
 		w("# Stats")
 		w("total_connections_received:%d", s.st.numConnections.Load())
@@ -140,34 +147,9 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 		w("pubsub_patterns:%d", npat)
 		w("pubsubshard_channels:%d", nshard)
 		w("total_error_replies:%d", s.st.errorReplies)
+		s.infoReplStats(w)
 	case "replication":
-		w("# Replication")
-		if cfg.ReplicaOfHost == "" {
-			w("role:master")
-			w("connected_slaves:0")
-		} else {
-			w("role:slave")
-			w("master_host:%s", cfg.ReplicaOfHost)
-			w("master_port:%d", cfg.ReplicaOfPort)
-			w("master_link_status:down")
-			w("master_last_io_seconds_ago:-1")
-			w("master_sync_in_progress:0")
-			w("slave_read_repl_offset:0")
-			w("slave_repl_offset:0")
-			w("slave_priority:100")
-			w("slave_read_only:%d", b2i(cfg.ReplicaReadOnly))
-			w("replica_announced:1")
-			w("connected_slaves:0")
-		}
-		w("master_failover_state:no-failover")
-		w("master_replid:%s", s.runID)
-		w("master_replid2:0000000000000000000000000000000000000000")
-		w("master_repl_offset:0")
-		w("second_repl_offset:-1")
-		w("repl_backlog_active:0")
-		w("repl_backlog_size:1048576")
-		w("repl_backlog_first_byte_offset:0")
-		w("repl_backlog_histlen:0")
+		s.infoReplication(w)
 	case "cpu":
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -183,11 +165,12 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 	case "commandstats":
 		w("# Commandstats")
 		for _, cmd := range sortedCommands() {
-			if cmd.calls == 0 {
+			calls, usec := cmd.calls.Load(), cmd.usec.Load()
+			if calls == 0 {
 				continue
 			}
 			w("cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=0,failed_calls=0",
-				cmd.Name, cmd.calls, cmd.usec, float64(cmd.usec)/float64(cmd.calls))
+				cmd.Name, calls, usec, float64(usec)/float64(calls))
 		}
 	case "cluster":
 		w("# Cluster")

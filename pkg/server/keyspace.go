@@ -48,6 +48,16 @@ type keyspace struct {
 	onExpire func(db *DB, key string)
 	// blk is the blocking state (blocking.go), nil while nobody is blocked.
 	blk *blockState
+	// snap is the snapshot being written (snapshot.go), nil when none: the
+	// mutating primitives below serialize a pending shard before changing
+	// it.
+	snap *snapshot
+	// keepExpired is set on a read-only replica: expired keys are hidden
+	// from readers but not reclaimed, the master sends their DELs
+	// (repl.go). masterExec is set while the master's stream is applied:
+	// expired keys are then live, as they were on the master.
+	keepExpired bool
+	masterExec  bool
 }
 
 // emptyShards is the shared, never written, shard array of empty DBs.
@@ -73,7 +83,7 @@ func (db *DB) Len() int { return db.nkeys }
 func (db *DB) Volatile() int { return db.nvol }
 
 func (db *DB) isExpired(e *Entry) bool {
-	return e.expireAt != 0 && e.expireAt <= db.ks.now
+	return e.expireAt != 0 && e.expireAt <= db.ks.now && !db.ks.masterExec
 }
 
 // peek finds a key without expiry handling or LRU update.
@@ -83,15 +93,26 @@ func (db *DB) peek(key []byte) *Entry {
 
 // Lookup returns the live entry of key, reclaiming it if it has expired
 // (lazy expiry), and updates its LRU clock. It returns nil if the key is
-// absent.
+// absent. It is the lookup of writers: the caller may change the value in
+// place (then call Modified); readers use LookupRead or LookupNoTouch.
 func (db *DB) Lookup(key []byte) *Entry {
-	sh := &db.shards[SlotOf(key)]
+	slot := SlotOf(key)
+	if db.ks.snap != nil {
+		db.ks.snap.cow(db, slot)
+	}
+	return db.lookupSlot(key, slot)
+}
+
+func (db *DB) lookupSlot(key []byte, slot int) *Entry {
+	sh := &db.shards[slot]
 	e := sh.keys[string(key)]
 	if e == nil {
 		return nil
 	}
-	if e.expireAt != 0 && e.expireAt <= db.ks.now {
-		db.expireKey(sh, key, e)
+	if db.isExpired(e) {
+		if !db.ks.keepExpired {
+			db.expireKey(sh, key, e)
+		}
 		return nil
 	}
 	if db.ks.lfu {
@@ -138,8 +159,10 @@ func (db *DB) LookupNoTouch(key []byte) *Entry {
 	if e == nil {
 		return nil
 	}
-	if e.expireAt != 0 && e.expireAt <= db.ks.now {
-		db.expireKey(sh, key, e)
+	if db.isExpired(e) {
+		if !db.ks.keepExpired {
+			db.expireKey(sh, key, e)
+		}
 		return nil
 	}
 	return e
@@ -147,7 +170,7 @@ func (db *DB) LookupNoTouch(key []byte) *Entry {
 
 // LookupRead is Lookup that also counts keyspace hits and misses.
 func (db *DB) LookupRead(key []byte) *Entry {
-	e := db.Lookup(key)
+	e := db.lookupSlot(key, SlotOf(key))
 	if e == nil {
 		db.ks.stats.misses++
 	} else {
@@ -169,6 +192,9 @@ func (db *DB) expireKey(sh *shard, key []byte, e *Entry) {
 // The entry is owned by the DB afterwards.
 func (db *DB) Add(key []byte, e *Entry) {
 	slot, tagged, crc := slotAndTag(key)
+	if db.ks.snap != nil {
+		db.ks.snap.cow(db, slot)
+	}
 	if db.shards == &emptyShards {
 		db.shards = new([NumSlots]shard)
 	}
@@ -211,7 +237,11 @@ func (db *DB) Add(key []byte, e *Entry) {
 // old expiry is kept when keepTTL is set, else cleared (e's own expireAt is
 // used). It reports whether the key existed.
 func (db *DB) Set(key []byte, e *Entry, keepTTL bool) bool {
-	sh := &db.shards[SlotOf(key)]
+	slot := SlotOf(key)
+	if db.ks.snap != nil {
+		db.ks.snap.cow(db, slot)
+	}
+	sh := &db.shards[slot]
 	old := sh.keys[string(key)]
 	if old != nil && db.isExpired(old) {
 		db.expireKey(sh, key, old)
@@ -241,6 +271,9 @@ func (db *DB) Set(key []byte, e *Entry, keepTTL bool) bool {
 // Modified must be called after a value was changed in place: it updates
 // memory accounting and invalidates WATCHes.
 func (db *DB) Modified(key []byte, e *Entry) {
+	if db.ks.snap != nil {
+		db.cowLate(key)
+	}
 	n := entrySize(string(key), e)
 	db.ks.used += n - e.mem
 	e.mem = n
@@ -268,6 +301,10 @@ func (db *DB) Delete(key []byte) bool {
 // remove unlinks a present key from every structure and returns the stored
 // key string.
 func (db *DB) remove(sh *shard, key []byte, e *Entry) string {
+	slot, tagged, crc := slotAndTag(key)
+	if db.ks.snap != nil {
+		db.ks.snap.cow(db, slot)
+	}
 	k := string(key)
 	delete(sh.keys, k)
 	db.nkeys--
@@ -275,7 +312,7 @@ func (db *DB) remove(sh *shard, key []byte, e *Entry) string {
 		delete(sh.volatile, k)
 		db.nvol--
 	}
-	if _, tagged, crc := slotAndTag(key); tagged {
+	if tagged {
 		if g := sh.tags[crc]; g != nil {
 			delete(g, k)
 			if len(g) == 0 {
@@ -295,6 +332,9 @@ func (db *DB) SetExpire(key []byte, e *Entry, at int64) {
 }
 
 func (db *DB) setExpireEntry(sh *shard, key []byte, e *Entry, at int64) {
+	if db.ks.snap != nil {
+		db.ks.snap.cow(db, SlotOf(key))
+	}
 	switch {
 	case e.expireAt == 0 && at != 0:
 		if sh.volatile == nil {

@@ -41,8 +41,10 @@ type Server struct {
 	mu  sync.Mutex
 	cfg *Config
 	ks  *keyspace
-	st  stats
-	log *slog.Logger
+
+	script *scriptState // EVAL and SCRIPT, created on first use (script_state.go)
+	st     stats
+	log    *slog.Logger
 
 	slowlog    []slowlogEntry // newest first
 	slowlogID  int64
@@ -71,8 +73,15 @@ type Server struct {
 
 	ps *pubsubState // subscriptions (mu), nil until the first SUBSCRIBE
 
+	repl *replState // replication (mu), nil until first used (repl.go)
+
 	mgrtConns     map[string]*mgrtConn // sync migration targets by "host:port" (mu)
 	lastMgrtSweep time.Time            // last idle sweep of mgrtConns (mu)
+
+	pst persistState // RDB persistence state (mu)
+	// rdbAuxFn, when set, returns auxiliary fields (repl-id, repl-offset,
+	// ...) written into RDB files by SAVE and BGSAVE (mu held).
+	rdbAuxFn func() [][2]string
 }
 
 // New builds a server from cfg (nil = defaults). It does no I/O.
@@ -98,6 +107,7 @@ func New(cfg *Config, logger *slog.Logger) *Server {
 	s.ks = newKeyspace(int(cfg.Databases), &s.st)
 	s.applyConfig()
 	s.lastSave = s.startTime.Unix()
+	s.pst.lastBgsaveSecs = -1
 	s.updateClock()
 	return s
 }
@@ -120,6 +130,9 @@ func (s *Server) Start() error {
 	case <-s.quit:
 		return ErrServerClosed
 	default:
+	}
+	if err := s.loadAtStart(); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	binds := append([]string(nil), s.cfg.Bind...)
@@ -162,6 +175,7 @@ func (s *Server) Start() error {
 		s.goroutine(func() { s.acceptLoop(ln) })
 	}
 	s.goroutine(s.cron)
+	s.startReplication()
 	s.log.Info("ready to accept connections", "addr", s.addrs[0].String())
 	return nil
 }
@@ -334,7 +348,7 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
+		s.lockKeyspace()
 		if h := clampHz(s.cfg.Hz); h != hz { // CONFIG SET hz
 			hz = h
 			t.Reset(time.Second / time.Duration(hz))
@@ -352,6 +366,7 @@ func (s *Server) cron() {
 			s.mgrtCloseIdle(now, false)
 		}
 		s.sampleOps()
+		s.persistCron(time.Now())
 		timeout := s.cfg.Timeout
 		s.mu.Unlock()
 		if time.Since(lastSecond) >= time.Second {

@@ -210,16 +210,20 @@ func (h *hashObj) convert() {
 	h.lp = nil
 }
 
-// set stores field and value in one allocation.
-func (t *hashTable) set(field, value []byte) {
+// set stores field and value in one allocation and reports whether the
+// field is new. It costs one lookup and one assignment: on a big hash
+// every map operation is a cache miss, so none is repeated.
+func (t *hashTable) set(field, value []byte) bool {
+	old, exists := t.m[string(field)]
 	fv := string(field) + string(value)
 	f, v := fv[:len(field)], fv[len(field):]
-	if old, ok := t.m[f]; ok {
+	if exists {
 		t.mem -= hashEntryMem(f, old)
 	}
 	t.m[f] = v
 	t.mem += hashEntryMem(f, v)
 	t.peak = max(t.peak, len(t.m))
+	return !exists
 }
 
 // delete removes a present field, rebuilding the map once most of it is
@@ -265,9 +269,7 @@ func (h *hashObj) set(field, value []byte, lim hashLimits) bool {
 		h.convert()
 	}
 	if h.ht != nil {
-		_, exists := h.ht.m[string(field)]
-		h.ht.set(field, value)
-		return !exists
+		return h.ht.set(field, value)
 	}
 	_, va, vb, n, ok := h.lpFind(field)
 	if ok {
@@ -622,6 +624,7 @@ func hincrbyfloatCommand(c *client, argv [][]byte) {
 	out := []byte(formatLongDouble(sum))
 	h.set(argv[2], out, c.s.hashLimits())
 	c.hashStore(argv[1], e, created)
+	c.propagateInstead(bHSET, argv[1], argv[2], out)
 	c.addBulk(out)
 }
 

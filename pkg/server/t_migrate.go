@@ -330,6 +330,7 @@ func (c *client) mgrtKeys(host string, port int64, mc *mgrtConn, timeout time.Du
 	}
 	for _, k := range keys {
 		c.db.Delete(k.key)
+		c.propagateInstead(bDEL, k.key)
 	}
 	return len(keys), true
 }

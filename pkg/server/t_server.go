@@ -26,6 +26,10 @@ func init() {
 		&Command{Name: "replicaof", Arity: 3, Flags: FlagAdmin | FlagNoScript | FlagStale, Proc: replicaofCommand},
 		&Command{Name: "slaveof", Arity: 3, Flags: FlagAdmin | FlagNoScript | FlagStale, Proc: replicaofCommand},
 		&Command{Name: "role", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast, Proc: roleCommand},
+		&Command{Name: "replconf", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Proc: replconfCommand},
+		&Command{Name: "psync", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Proc: psyncCommand},
+		&Command{Name: "sync", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Proc: syncCommand},
+		&Command{Name: "wait", Arity: 3, Flags: FlagNoScript, Proc: waitCommand},
 		&Command{Name: "slowlog", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, Proc: slowlogCommand,
 			Subs: map[string]int{"get": -2, "len": 2, "reset": 2, "help": 2}},
 		&Command{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, Proc: infoCommand},
@@ -236,17 +240,32 @@ func flushdbCommand(c *client, argv [][]byte) {
 	if !parseFlushMode(c, argv) {
 		return
 	}
-	c.db.flush()
+	before := c.s.ks.dirty
+	n := c.db.flush()
+	c.s.ks.dirty = before + int64(max(n, 1)) // Redis counts the removed keys
 	c.addOK()
 }
 
+// flushallCommand empties every DB. As in Redis 7.0, a running BGSAVE is
+// stopped and, with save rules configured, the (empty) data set is saved
+// at once; rdb_changes_since_last_save then reads 0.
 func flushallCommand(c *client, argv [][]byte) {
 	if !parseFlushMode(c, argv) {
 		return
 	}
-	for _, db := range c.s.ks.dbs {
-		db.flush()
+	s := c.s
+	before := s.ks.dirty
+	n := 0
+	for _, db := range s.ks.dbs {
+		n += db.flush()
 	}
+	s.ks.dirty = before + int64(max(n, 1))
+	s.abortBgsave()
+	if s.cfg.Save != "" {
+		_ = s.rdbSaveSync() // failures are logged; FLUSHALL still succeeds
+	}
+	// The save may have reset dirty: replicas must see FLUSHALL anyway.
+	s.forcePropagation()
 	c.addOK()
 }
 
@@ -260,62 +279,39 @@ func timeCommand(c *client, argv [][]byte) {
 func lastsaveCommand(c *client, argv [][]byte) { c.addInt(c.s.lastSave) }
 
 func shutdownCommand(c *client, argv [][]byte) {
+	var nosave, save, force, abort, other bool
 	for _, a := range argv[1:] {
 		switch strings.ToLower(string(a)) {
-		case "nosave", "save", "now", "force":
+		case "nosave":
+			nosave = true
+		case "save":
+			save = true
+		case "now":
+			other = true
+		case "force":
+			force = true
 		case "abort":
-			c.addError("ERR No shutdown in progress.")
-			return
+			abort = true
 		default:
 			c.addError(errSyntax)
 			return
 		}
 	}
+	if (abort && (nosave || save || force || other)) || (nosave && save) {
+		c.addError(errSyntax)
+		return
+	}
+	if abort {
+		c.addError("ERR No shutdown in progress.")
+		return
+	}
 	c.s.log.Warn("user requested shutdown")
+	if err := c.s.prepareShutdown(nosave, save, force); err != nil {
+		c.addError("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
 	c.closeAfterReply = true
 	c.s.requestShutdown()
-}
-
-func replicaofCommand(c *client, argv [][]byte) {
-	cfg := c.s.cfg
-	if bytes.EqualFold(argv[1], []byte("no")) && bytes.EqualFold(argv[2], []byte("one")) {
-		if cfg.ReplicaOfHost != "" {
-			c.s.log.Info("master mode enabled (user request)")
-			cfg.ReplicaOfHost, cfg.ReplicaOfPort = "", 0
-		}
-		c.addOK()
-		return
-	}
-	port, ok := parseInt64(argv[2])
-	if !ok || port < 0 || port > 65535 {
-		c.addError("ERR Invalid master port")
-		return
-	}
-	host := string(argv[1])
-	if cfg.ReplicaOfHost == host && cfg.ReplicaOfPort == port {
-		c.addSimple("OK Already connected to specified master")
-		return
-	}
-	cfg.ReplicaOfHost, cfg.ReplicaOfPort = host, port
-	c.s.log.Info("replica of", "host", host, "port", port)
-	c.addOK()
-}
-
-func roleCommand(c *client, argv [][]byte) {
-	cfg := c.s.cfg
-	if cfg.ReplicaOfHost == "" {
-		c.addArrayLen(3)
-		c.addBulkString("master")
-		c.addInt(0)
-		c.addArrayLen(0)
-		return
-	}
-	c.addArrayLen(5)
-	c.addBulkString("slave")
-	c.addBulkString(cfg.ReplicaOfHost)
-	c.addInt(cfg.ReplicaOfPort)
-	c.addBulkString("connect")
-	c.addInt(-1)
 }
 
 // Slow log.
@@ -521,6 +517,20 @@ func (s *Server) configSet(c *client, pairs [][]byte) {
 			fail("can't set immutable config")
 			return
 		}
+		if name == "dir" || name == "dbfilename" {
+			if !s.protectedConfigAllowed(c) {
+				fail("can't set protected config")
+				return
+			}
+			if name == "dir" {
+				dir, err := s.checkDirValue(string(pairs[i+1]))
+				if err != nil {
+					fail(err.Error())
+					return
+				}
+				pairs[i+1] = []byte(dir)
+			}
+		}
 		var args []string
 		if name == "save" || name == "bind" {
 			argvv, ok := splitConfigValue(val)
@@ -557,7 +567,8 @@ func (s *Server) resetStats() {
 	s.st.netIn, s.st.netOut = 0, 0
 	s.st.netOutPush.Store(0)
 	for _, cmd := range commands {
-		cmd.calls, cmd.usec = 0, 0
+		cmd.calls.Store(0)
+		cmd.usec.Store(0)
 	}
 }
 
@@ -588,6 +599,12 @@ func (s *Server) clientsSnapshot() []*client {
 // clientType is the class CLIENT LIST/KILL TYPE match (mu held); replica
 // and master links are not clients of this kind yet.
 func (c *client) clientType() string {
+	if c.isMaster() {
+		return "master"
+	}
+	if c.replicaOf() != nil {
+		return "replica"
+	}
 	if c.subscribed() {
 		return "pubsub"
 	}
@@ -602,6 +619,12 @@ func (c *client) info(self *client) string {
 	}
 	if c.subscribed() {
 		flags = "P"
+	}
+	switch c.clientType() {
+	case "master":
+		flags = "M"
+	case "replica":
+		flags = "S"
 	}
 	multi := -1
 	if c.inMulti {
@@ -665,6 +688,9 @@ func (c *client) clientList(argv [][]byte) {
 		switch {
 		case opt == "type" && i+1 < len(argv):
 			typ = strings.ToLower(string(argv[i+1]))
+			if typ == "slave" {
+				typ = "replica"
+			}
 			switch typ {
 			case "normal", "master", "replica", "slave", "pubsub":
 			default:
@@ -731,6 +757,9 @@ func (c *client) clientKill(argv [][]byte) {
 				laddr = v
 			case "type":
 				typ = strings.ToLower(v)
+				if typ == "slave" {
+					typ = "replica"
+				}
 				switch typ {
 				case "normal", "master", "replica", "slave", "pubsub":
 				default:

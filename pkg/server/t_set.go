@@ -467,12 +467,14 @@ func spopCommand(c *client, argv [][]byte) {
 		if count >= int64(s.Len()) {
 			c.addSetMembers(s)
 			db.Delete(argv[1])
+			c.propagateInstead(bDEL, argv[1])
 			return
 		}
 		picked := s.sample(int(count))
 		for _, m := range picked {
 			s.Remove([]byte(m))
 		}
+		c.propagateSrem(argv[1], picked)
 		db.setAfterRemove(argv[1], e, s)
 		c.addBulkStrings(picked)
 		return
@@ -487,6 +489,7 @@ func spopCommand(c *client, argv [][]byte) {
 	}
 	m := s.random()
 	s.Remove([]byte(m))
+	c.propagateInstead(bSREM, argv[1], []byte(m))
 	db.setAfterRemove(argv[1], e, s)
 	c.addBulkString(m)
 }

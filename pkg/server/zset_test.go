@@ -435,6 +435,7 @@ func TestSetZSetNoPanics(t *testing.T) {
 	slices.Sort(names)
 	s := New(nil, nil)
 	s.cfg.ActiveExpire = false
+	s.cfg.Save, s.cfg.Dir = "", t.TempDir()
 	c := &client{s: s, db: s.ks.dbs[0], authed: true, p: resp.NewParser(nil)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
