@@ -5,12 +5,16 @@
 #   2. setup.py in the foreground   (must stop the leftover and start afresh)
 #   3. check every process: setup.py --status, codis-admin --slots-status,
 #      --group-status, --proxy-status
-#   4. write 1,000 keys through the 4 proxies, read all of them back through
+#   4. write 10,000 keys through the 4 proxies, read all of them back through
 #      each proxy
 #   5. migrate 16 slots (0-15, group 1 -> group 2) with codis-admin while a
 #      writer keeps writing; check every key afterwards and that the slots
 #      moved on the codis-servers
-#   6. SIGTERM to setup.py; check no process, port or file is left
+#   5b. rebalance with codis-admin --rebalance --confirm while a writer
+#      writes, until every group owns 256 slots again; check every key
+#   6. check every replica: master_link_status:up and, once replication has
+#      caught up, exactly its master's keys and values (SCAN + GET on both)
+#   7. SIGTERM to setup.py; check no process, port or file is left
 #
 # Needs bin/ built (make build) and redis-cli. Exits non-zero on failure.
 # SMOKE_PORT_OFFSET (default 0) shifts every port, as setup.py --port-offset.
@@ -26,6 +30,7 @@ DASH="127.0.0.1:$((18080 + OFF))"
 ADMIN=("$BIN/codis-admin" "--dashboard=$DASH")
 PROXIES=($((19000 + OFF)) $((19001 + OFF)) $((19002 + OFF)) $((19003 + OFF)))
 MASTERS=($((16380 + OFF)) $((16381 + OFF)) $((16382 + OFF)) $((16383 + OFF)))
+REPLICAS=($((17380 + OFF)) $((17381 + OFF)) $((17382 + OFF)) $((17383 + OFF)))
 RUN_DIR="${TMPDIR:-/tmp}/codis-demo-$(id -u)-$((18080 + OFF))"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/codis-smoke.XXXXXX")"
 SETUP_PID=""
@@ -126,17 +131,17 @@ for s in slots:
     assert s.get("backend_addr") == want, "slot %d on %r, want %s" % (s["id"], s.get("backend_addr"), want)
     assert s.get("backend_addr_group_id") == g + 1, "slot %d group %r" % (s["id"], s.get("backend_addr_group_id"))
 EOF
-# Masters report NO:ONE; replicas point at their master (the link stays down
-# until codis-server has a replication stream). The dashboard's view lags its
-# stats refresh (a replica briefly shows [E] right after its SLAVEOF, whose
-# CLIENT KILL closes the dashboard's connection), so poll.
+# Masters report NO:ONE; replicas follow their master with the link up. The
+# dashboard's view lags its stats refresh (a replica briefly shows [E] right
+# after its SLAVEOF, whose CLIENT KILL closes the dashboard's connection, and
+# the link is down until the first sync is done), so poll.
 groups_ok() {
 	"${ADMIN[@]}" --group-status >"$WORK/groups.txt" || return 1
 	[ "$(grep -c '^\[.\] group-' "$WORK/groups.txt")" -eq 8 ] || return 1
 	local i
 	for i in 0 1 2 3; do
 		grep -q "^\[ \] group-$((i + 1)) \[0\] 127.0.0.1:${MASTERS[$i]} .*==> NO:ONE" "$WORK/groups.txt" || return 1
-		grep -q "group-$((i + 1)) \[1\] 127.0.0.1:$((17380 + OFF + i)) .*==> 127.0.0.1:${MASTERS[$i]}:" "$WORK/groups.txt" || return 1
+		grep -q "^\[ \] group-$((i + 1)) \[1\] 127.0.0.1:${REPLICAS[$i]} .*==> 127.0.0.1:${MASTERS[$i]}:up" "$WORK/groups.txt" || return 1
 	done
 }
 poll 30 groups_ok || fail "codis-admin --group-status: $(cat "$WORK/groups.txt")"
@@ -150,28 +155,28 @@ for p in "${PROXIES[@]}"; do
 done
 
 # ---------------------------------------------------------------- 4
-log "writing 1,000 keys through the 4 proxies"
+log "writing 10,000 keys through the 4 proxies"
 for j in 0 1 2 3; do
-	for ((k = j * 250; k < (j + 1) * 250; k++)); do
+	for ((k = j * 2500; k < (j + 1) * 2500; k++)); do
 		echo "SET smoke:key:$k value-$k"
 	done >"$WORK/set-$j.txt"
 	redis-cli -p "${PROXIES[$j]}" <"$WORK/set-$j.txt" >"$WORK/set-$j.out"
-	[ "$(grep -cx OK "$WORK/set-$j.out")" -eq 250 ] || fail "SET through proxy ${PROXIES[$j]}: $(sort "$WORK/set-$j.out" | uniq -c | head)"
+	[ "$(grep -cx OK "$WORK/set-$j.out")" -eq 2500 ] || fail "SET through proxy ${PROXIES[$j]}: $(sort "$WORK/set-$j.out" | uniq -c | head)"
 done
-for ((k = 0; k < 1000; k++)); do echo "GET smoke:key:$k"; done >"$WORK/get.txt"
-for ((k = 0; k < 1000; k++)); do echo "value-$k"; done >"$WORK/want.txt"
+for ((k = 0; k < 10000; k++)); do echo "GET smoke:key:$k"; done >"$WORK/get.txt"
+for ((k = 0; k < 10000; k++)); do echo "value-$k"; done >"$WORK/want.txt"
 check_keys() {
 	local p
 	for p in "${PROXIES[@]}"; do
 		redis-cli -p "$p" <"$WORK/get.txt" >"$WORK/got.txt"
 		cmp -s "$WORK/got.txt" "$WORK/want.txt" || {
-			diff "$WORK/want.txt" "$WORK/got.txt" | head >&2
-			fail "reading the 1,000 keys through proxy $p ($1)"
+			diff "$WORK/want.txt" "$WORK/got.txt" | head >&2 || true
+			fail "reading the 10,000 keys through proxy $p ($1)"
 		}
 	done
 }
 check_keys "after writing"
-log "read all 1,000 keys back through every proxy"
+log "read all 10,000 keys back through every proxy"
 
 # ---------------------------------------------------------------- 5
 log "migrating slots 0-15 from group 1 to group 2 while writing"
@@ -236,13 +241,113 @@ for ((k = 0; k < n; k++)); do echo "$k"; done >"$WORK/live-want.txt"
 for p in "${PROXIES[@]}"; do
 	redis-cli -p "$p" <"$WORK/live-get.txt" >"$WORK/live-got.txt"
 	cmp -s "$WORK/live-got.txt" "$WORK/live-want.txt" || {
-		diff "$WORK/live-want.txt" "$WORK/live-got.txt" | head >&2
+		diff "$WORK/live-want.txt" "$WORK/live-got.txt" | head >&2 || true
 		fail "keys written during the migration, read through proxy $p"
 	}
 done
 log "all keys intact after the migration"
 
+# ---------------------------------------------------------------- 5b
+log "rebalancing with codis-admin while writing"
+# The writer again, continuing after key n-1, through proxy 3.
+: >"$WORK/writer.ok"
+rm -f "$WORK/writer.stop" "$WORK/writer.err"
+(
+	m=$n
+	while [ ! -e "$WORK/writer.stop" ]; do
+		for ((k = m; k < m + 100; k++)); do echo "SET live:$k $k"; done |
+			redis-cli -p "${PROXIES[2]}" >"$WORK/writer.batch"
+		if [ "$(grep -cx OK "$WORK/writer.batch")" -ne 100 ]; then
+			sort "$WORK/writer.batch" | uniq -c >"$WORK/writer.err"
+			exit 1
+		fi
+		m=$((m + 100))
+		echo "$m" >"$WORK/writer.ok"
+	done
+) &
+WRITER_PID=$!
+poll 30 test -s "$WORK/writer.ok" || fail "writer did not start"
+"${ADMIN[@]}" --rebalance --confirm >"$WORK/rebalance.txt" || fail "codis-admin --rebalance --confirm: $(cat "$WORK/rebalance.txt")"
+balanced() {
+	"${ADMIN[@]}" slots >"$WORK/mappings.json" || return 1
+	python3 - "$WORK/mappings.json" <<'EOF'
+import collections, json, sys
+ms = json.load(open(sys.argv[1]))
+if any(m.get("action", {}).get("state") for m in ms):
+    sys.exit(1)
+count = collections.Counter(m["group_id"] for m in ms)
+sys.exit(0 if sorted(count.values()) == [256] * 4 else 1)
+EOF
+}
+poll 120 balanced || fail "not 256 slots per group after --rebalance: $(cat "$WORK/rebalance.txt")"
+touch "$WORK/writer.stop"
+wait "$WRITER_PID" || fail "writer failed during the rebalance: $(cat "$WORK/writer.err" 2>/dev/null)"
+WRITER_PID=""
+n=$(cat "$WORK/writer.ok")
+log "rebalanced to 256 slots per group; $n live keys written in all"
+check_keys "after the rebalance"
+for ((k = 0; k < n; k++)); do echo "GET live:$k"; done >"$WORK/live-get.txt"
+for ((k = 0; k < n; k++)); do echo "$k"; done >"$WORK/live-want.txt"
+for p in "${PROXIES[@]}"; do
+	redis-cli -p "$p" <"$WORK/live-get.txt" >"$WORK/live-got.txt"
+	cmp -s "$WORK/live-got.txt" "$WORK/live-want.txt" || {
+		diff "$WORK/live-want.txt" "$WORK/live-got.txt" | head >&2 || true
+		fail "keys written during the rebalance, read through proxy $p"
+	}
+done
+log "all keys intact after the rebalance"
+
 # ---------------------------------------------------------------- 6
+log "checking that every replica holds exactly its master's keys"
+# dump_keys PORT OUT: every key of database 0 of that server and its value,
+# sorted, one "key value" line each (every key of this test is a string).
+dump_keys() {
+	local port=$1 out=$2
+	redis-cli -p "$port" --scan | LC_ALL=C sort >"$out.keys" || return 1
+	if [ -s "$out.keys" ]; then
+		sed 's/^/GET /' "$out.keys" | redis-cli -p "$port" >"$out.vals" || return 1
+	else
+		: >"$out.vals"
+	fi
+	[ "$(wc -l <"$out.keys")" -eq "$(wc -l <"$out.vals")" ] || return 1
+	paste -d' ' "$out.keys" "$out.vals" >"$out"
+}
+# replica_in_sync I: replica I follows master I with the link up and holds
+# the same keys and values. Nothing writes any more, so once replication has
+# caught up both sides stay equal.
+replica_in_sync() {
+	local m=${MASTERS[$1]} r=${REPLICAS[$1]}
+	redis-cli -p "$r" info replication | tr -d '\r' >"$WORK/repl-$r.txt" || return 1
+	grep -qx "master_port:$m" "$WORK/repl-$r.txt" || return 1
+	grep -qx "master_link_status:up" "$WORK/repl-$r.txt" || return 1
+	dump_keys "$m" "$WORK/kv-$m" || return 1
+	dump_keys "$r" "$WORK/kv-$r" || return 1
+	cmp -s "$WORK/kv-$m" "$WORK/kv-$r"
+}
+total=0
+for i in 0 1 2 3; do
+	m=${MASTERS[$i]}
+	r=${REPLICAS[$i]}
+	poll 60 replica_in_sync "$i" || {
+		sed 's/^/    /' "$WORK/repl-$r.txt" >&2 || true
+		diff "$WORK/kv-$m" "$WORK/kv-$r" | head >&2 || true
+		fail "replica $r does not hold the data of its master $m (link down or keys differ)"
+	}
+	cnt=$(wc -l <"$WORK/kv-$r")
+	[ "$cnt" -gt 0 ] || fail "master $m and replica $r hold no keys"
+	log "replica $r: link up, the same $cnt keys and values as master $m"
+	total=$((total + cnt))
+done
+[ "$total" -eq $((10000 + n)) ] || fail "the replicas hold $total keys in all, want $((10000 + n))"
+# Migrated slots left the replicas of their old group too: every replica's
+# per-slot key counts are its master's.
+for i in 0 1 2 3; do
+	[ "$(redis-cli -p "${REPLICAS[$i]}" slotsinfo 0 1024)" = "$(redis-cli -p "${MASTERS[$i]}" slotsinfo 0 1024)" ] ||
+		fail "SLOTSINFO of replica ${REPLICAS[$i]} differs from its master's"
+done
+log "all $total keys on the replicas too"
+
+# ---------------------------------------------------------------- 7
 log "stopping the cluster with SIGTERM"
 kill -TERM "$SETUP_PID"
 rc=0

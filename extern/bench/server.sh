@@ -8,26 +8,30 @@
 #      (redis-cli --pipe) and measures used_memory, RSS (VmRSS) and the
 #      ratios (printed at the end);
 #   2. runs redis-benchmark -c 50 -n N -r 1000000 -d 256 -q, one test at a
-#      time (set get incr lpush lpop sadd hset zadd mset), at -P 1 and -P 16,
+#      time (set get incr lpush lpop sadd hset zadd mset eval), at -P 1 and -P 16,
 #      alternating which server goes first from test to test so that noise
 #      on a shared machine hits both alike, and prints ops/s, the ratio
 #      ours/redis and each server's CPU time (user+system) per request,
 #      which is much less sensitive than ops/s to other load on the host.
+#      The "eval" test runs a small script through redis-benchmark's custom
+#      command mode: EVAL "return redis.call('set',KEYS[1],ARGV[1])" 1
+#      key:__rand_int__ val.
 # Every process it starts is stopped on exit.
 #
 # Environment: N (requests per test, default 200000), PIPELINES (default
-# "1 16"), TESTS (default "set get incr lpush lpop sadd hset zadd mset"),
+# "1 16"), TESTS (default "set get incr lpush lpop sadd hset zadd mset eval"),
 # ROUNDS (runs per cell, the median is printed; default 1), KEYS (default
 # 1000000), BASEPORT (default: a free port in 12000-19999, below the
 # ephemeral range), KEEP (non-empty keeps the work directory), SERVER_ARGS
-# (extra codis-server arguments, e.g. "--hz 100"). GOMAXPROCS and GOGC in
+# (extra codis-server arguments, e.g. "--hz 100"), CODIS_SERVER (a binary
+# to use instead of bin/codis-server). GOMAXPROCS and GOGC in
 # the environment reach codis-server (e.g. GOMAXPROCS=1).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 N=${N:-200000}
 PIPELINES=${PIPELINES:-"1 16"}
-TESTS=${TESTS:-"set get incr lpush lpop sadd hset zadd mset"}
+TESTS=${TESTS:-"set get incr lpush lpop sadd hset zadd mset eval"}
 ROUNDS=${ROUNDS:-1}
 KEYS=${KEYS:-1000000}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
@@ -74,14 +78,18 @@ wait_ping() { # port
 	exit 1
 }
 
-if [ ! -x bin/codis-server ] || [ -n "$(find cmd/server pkg -name '*.go' -newer bin/codis-server -print -quit)" ]; then
-	echo "building bin/codis-server"
-	go build -o bin/codis-server ./cmd/server
+CODIS_SERVER=${CODIS_SERVER:-}
+if [ -z "$CODIS_SERVER" ]; then
+	CODIS_SERVER=bin/codis-server
+	if [ ! -x bin/codis-server ] || [ -n "$(find cmd/server pkg -name '*.go' -newer bin/codis-server -print -quit)" ]; then
+		echo "building bin/codis-server"
+		go build -o bin/codis-server ./cmd/server
+	fi
 fi
 
 mkdir -p "$WORK/ours" "$WORK/redis"
 # shellcheck disable=SC2086
-./bin/codis-server --port "$OURS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+"$CODIS_SERVER" --port "$OURS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
 	--protected-mode no --dir "$WORK/ours" --logfile "$WORK/ours/server.log" ${SERVER_ARGS:-} &
 OURS_PID=$!
 PIDS+=("$OURS_PID")
@@ -94,7 +102,11 @@ wait_ping "$REDIS_PORT"
 
 # bench PORT PIPELINE TEST → ops/s
 bench() {
-	"$REDIS_BENCH" -p "$1" -c 50 -n "$N" -r 1000000 -d 256 -t "$3" -P "$2" -q 2>/dev/null |
+	local what=(-t "$3")
+	if [ "$3" = eval ]; then
+		what=(EVAL "return redis.call('set',KEYS[1],ARGV[1])" 1 "key:__rand_int__" val)
+	fi
+	"$REDIS_BENCH" -p "$1" -c 50 -n "$N" -r 1000000 -d 256 -P "$2" -q "${what[@]}" 2>/dev/null |
 		tr '\r' '\n' | awk '/requests per second/ {
 			for (i = 1; i <= NF; i++) if ($(i+1) == "requests") v = $i
 		} END { print (v == "" ? 0 : v) }'

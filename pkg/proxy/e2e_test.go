@@ -2,8 +2,8 @@ package proxy
 
 import (
 	"bufio"
+	"crypto/sha1"
 	"fmt"
-	"github.com/codisgo/codis/pkg/testenv"
 	"io"
 	"net"
 	"os/exec"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gomodule/redigo/redis"
+
+	"github.com/codisgo/codis/pkg/testenv"
 )
 
 func TestBasicCommands(t *testing.T) {
@@ -426,6 +428,13 @@ func TestKeyPositions(t *testing.T) {
 	v, err := redis.String(cl.Do("EVAL", "return redis.call('GET', KEYS[1])", 1, k1))
 	if err != nil || v != "v1" {
 		t.Fatalf("EVAL: %q %v", v, err)
+	}
+	// So are the read-only forms of Redis 7 (not in the original table).
+	script := "return redis.call('GET', KEYS[1])"
+	for _, args := range [][]any{{"EVAL_RO", script, 1, k1}, {"EVALSHA_RO", fmt.Sprintf("%x", sha1.Sum([]byte(script))), 1, k1}} {
+		if v, err := redis.String(cl.Do(args[0].(string), args[1:]...)); err != nil || v != "v1" {
+			t.Fatalf("%s: %q %v", args[0], v, err)
+		}
 	}
 	sha, err := redis.String(cl.Do("SCRIPT", "LOAD", "x"))
 	if err == nil {

@@ -112,6 +112,9 @@ func init() {
 	// proxy answers it itself so RESP3 can never be negotiated with a
 	// shared backend connection.
 	defineOps(0, "HELLO")
+	// Redis 7's read-only script forms are not in the original table
+	// either; unknown, they would be routed by the script text.
+	defineOps(0, "EVAL_RO", "EVALSHA_RO")
 
 	for name, kind := range map[string]opKind{
 		"QUIT": kindQuit, "AUTH": kindAuth, "SELECT": kindSelect, "PING": kindPing,
@@ -121,7 +124,7 @@ func init() {
 	} {
 		opTable[name].kind = kind
 	}
-	for _, name := range []string{"ZINTERSTORE", "ZUNIONSTORE", "EVAL", "EVALSHA"} {
+	for _, name := range []string{"ZINTERSTORE", "ZUNIONSTORE", "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO"} {
 		opTable[name].keyPos = 3
 	}
 }
