@@ -124,7 +124,7 @@ func appendLZFString(dst, s []byte) ([]byte, bool) {
 		return dst[:start], false
 	}
 	clen := len(out) - start - hdrMax
-	hdr := append(dst[start:start], lenEnc|encLZF)
+	hdr := append(out[start:start], lenEnc|encLZF) // out: LZFCompress may have moved dst
 	hdr = appendLen(hdr, uint64(clen))
 	hdr = appendLen(hdr, uint64(len(s)))
 	if gap := hdrMax - len(hdr); gap > 0 {
