@@ -199,6 +199,7 @@ func (w *blockWaiter) serve(s *Server, key []byte, e *Entry) {
 		w.out = resp.AppendArrayLen(w.out, 2)
 		w.out = resp.AppendBulk(w.out, key)
 		w.out = resp.AppendBulk(w.out, v)
+		db.notify(notifyList, popEvent(w.head), key)
 		db.listAfterPop(key, e, l)
 	case blockMove:
 		s.propagateOp(db.id, bLMOVE, key, w.dst, dirWord(w.head), dirWord(w.dstHead))
@@ -413,6 +414,7 @@ func (c *client) bpopGeneric(argv [][]byte, head bool) {
 			c.addArrayLen(2)
 			c.addBulk(k)
 			c.addBulk(v)
+			c.notify(notifyList, popEvent(head), k)
 			c.db.listAfterPop(k, e, l)
 			return
 		}

@@ -56,6 +56,16 @@ type client struct {
 	closeAfterReply bool
 	killed          atomic.Bool
 	closeMu         sync.Once
+
+	// introspection (t_server.go): the command being processed, CLIENT
+	// REPLY and NO-EVICT state, pause and output-limit bookkeeping.
+	cmd            *Command
+	curArgv        [][]byte
+	replyOff       bool
+	replySkipNext  bool
+	noEvict        bool
+	pauseBlocked   atomic.Bool
+	softLimitSince time.Time
 }
 
 func newClient(s *Server, conn net.Conn) *client {
@@ -118,13 +128,15 @@ func (c *client) serve() {
 		c.s.st.netOut += c.nout
 		c.nin, c.nout = 0, 0
 		for argv != nil {
-			c.process(argv)
+			c.processRequest(argv)
 			if c.closeAfterReply || len(c.out) > maxOutBeforeFlush {
 				break
 			}
 			argv, err = c.p.Next()
 		}
 		c.p.MaxBulkLen = c.s.cfg.ProtoMaxBulkLen // CONFIG SET applies to live clients
+		// The replies wait for the AOF write (and fsync), aof.go.
+		aofw := c.s.aofBatchEnd()
 		if c.push != nil {
 			// Ordered with published messages, which are queued under mu.
 			c.pushFlushOut()
@@ -133,6 +145,9 @@ func (c *client) serve() {
 			}
 		}
 		c.s.mu.Unlock()
+		if aofw.a != nil && !aofw.wait() {
+			return // appendfsync always and the AOF failed: no reply
+		}
 		if len(c.out) > 0 && !c.flush() {
 			return
 		}
@@ -196,7 +211,7 @@ func (c *client) cleanup() {
 
 func (c *client) addOK()                 { c.out = resp.AppendOK(c.out) }
 func (c *client) addSimple(s string)     { c.out = resp.AppendSimple(c.out, s) }
-func (c *client) addError(msg string)    { c.out = resp.AppendError(c.out, msg); c.s.st.errorReplies++ }
+func (c *client) addError(msg string)    { c.out = resp.AppendError(c.out, msg); c.s.countError(msg) }
 func (c *client) addInt(n int64)         { c.out = resp.AppendInt(c.out, n) }
 func (c *client) addBulk(b []byte)       { c.out = resp.AppendBulk(c.out, b) }
 func (c *client) addBulkString(s string) { c.out = resp.AppendBulkString(c.out, s) }

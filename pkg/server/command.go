@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -57,11 +56,7 @@ type Command struct {
 	// lower-case subcommand to its arity; unknown subcommands and arity
 	// errors are then rejected before execution (and abort a MULTI).
 	Subs map[string]int
-
-	// Stats, atomic: the table is shared by every Server of the process
-	// (tests run several in one process).
-	calls atomic.Int64
-	usec  atomic.Int64
+	// (Per-command statistics are per Server: introState in t_server.go.)
 }
 
 // commands is the command table, filled by register calls from init
@@ -236,6 +231,7 @@ func (c *client) reject(msg string) {
 	if c.inMulti {
 		c.multiErr = true
 	}
+	c.s.cmdRejected(c)
 	c.addError(msg)
 }
 
@@ -243,6 +239,7 @@ func (c *client) reject(msg string) {
 // queueing, execution.
 func (c *client) process(argv [][]byte) {
 	cmd := lookupCommand(argv[0])
+	c.cmd = cmd
 	if cmd == nil {
 		c.lastCmd = "unknown"
 		c.reject(unknownCommandError(argv))
@@ -302,6 +299,10 @@ func (c *client) process(argv [][]byte) {
 		c.reject("ERR Command not allowed inside a transaction")
 		return
 	}
+	if s.intro.pauseCh != nil && c.waitPause(cmd) {
+		c.process(argv) // paused meanwhile: check everything again
+		return
+	}
 	if c.inMulti && !isTxCtl {
 		c.queue = append(c.queue, copyArgv(argv))
 		c.addRaw("+QUEUED\r\n")
@@ -321,6 +322,7 @@ func (c *client) call(cmd *Command, argv [][]byte) {
 		s.snapBeforeWrite(c, cmd, argv)
 	}
 	pc := s.replBegin()
+	errs := s.st.errorReplies
 	cmd.Proc(c, argv)
 	if s.repl != nil {
 		s.propagateCall(c, cmd, argv, pc)
@@ -332,8 +334,7 @@ func (c *client) call(cmd *Command, argv [][]byte) {
 	}
 	d := time.Since(start) - c.blockedFor
 	c.blockedFor = 0
-	cmd.calls.Add(1)
-	cmd.usec.Add(d.Microseconds())
+	s.recordCall(c, cmd, argv, d, errs)
 	s.st.numCommands++
 	if s.cfg.SlowlogSlower >= 0 && d.Microseconds() >= s.cfg.SlowlogSlower {
 		s.slowlogAdd(c, argv, start, d)

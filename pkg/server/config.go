@@ -52,6 +52,11 @@ type Config struct {
 
 	HLLSparseMaxBytes int64 // hll-sparse-max-bytes: sparse HyperLogLog size limit
 
+	// notify-keyspace-events: the class mask (notify.go) and its
+	// canonical letters, as CONFIG GET prints them.
+	notifyFlags  int
+	notifyEvents string
+
 	// ConfigFile is the file the configuration was read from (for
 	// CONFIG REWRITE); empty when started without one.
 	ConfigFile string
@@ -113,7 +118,7 @@ var harmlessDirectives = map[string]string{
 	"auto-aof-rewrite-percentage": "100", "auto-aof-rewrite-min-size": "67108864",
 	"aof-load-truncated": "yes", "aof-use-rdb-preamble": "yes", "aof-timestamp-enabled": "no",
 	"appenddirname": "appendonlydir", "lua-time-limit": "5000", "busy-reply-threshold": "5000",
-	"latency-monitor-threshold": "0", "notify-keyspace-events": "",
+	"latency-monitor-threshold": "0",
 	"hash-max-listpack-entries": "512", "hash-max-listpack-value": "64",
 	"hash-max-ziplist-entries": "128", "hash-max-ziplist-value": "64",
 	"list-max-listpack-size": "-2", "list-max-ziplist-size": "-2", "list-compress-depth": "0",
@@ -170,6 +175,8 @@ func (c *Config) directives() []directive {
 		{name: "slowlog-log-slower-than", kind: kInt, i: &c.SlowlogSlower, min: -1, max: 1 << 62},
 		{name: "slowlog-max-len", kind: kInt, i: &c.SlowlogMaxLen, min: 0, max: 1 << 31},
 		{name: "hll-sparse-max-bytes", kind: kMem, i: &c.HLLSparseMaxBytes, min: 0, max: math.MaxInt64},
+		// Parsed and canonicalized by apply.
+		{name: "notify-keyspace-events", kind: kString, s: &c.notifyEvents},
 	}
 }
 
@@ -318,6 +325,16 @@ func (c *Config) apply(name string, args []string) error {
 		return nil
 	case "sentinel":
 		return errors.New("sentinel mode is not supported by codis-server")
+	case "notify-keyspace-events":
+		if len(args) != 1 {
+			return errBadArgs
+		}
+		f, err := parseNotifyFlags(args[0])
+		if err != nil {
+			return err
+		}
+		c.notifyFlags, c.notifyEvents = f, formatNotifyFlags(f)
+		return nil
 	case "dbfilename":
 		if len(args) == 1 && strings.ContainsRune(args[0], '/') {
 			return errors.New("dbfilename can't be a path, just a filename")
@@ -330,6 +347,14 @@ func (c *Config) apply(name string, args []string) error {
 		return d.set(args[0])
 	}
 	if _, ok := harmlessDirectives[name]; ok {
+		if name == "client-output-buffer-limit" { // classes accumulate (t_server.go)
+			v, err := mergeOutputLimits(c.extra[name], strings.Join(args, " "))
+			if err != nil {
+				return err
+			}
+			c.extra[name] = v
+			return nil
+		}
 		c.extra[name] = strings.Join(args, " ")
 		switch name { // one setting under two names in Redis 7
 		case "lua-time-limit":

@@ -124,6 +124,7 @@ func (s *Server) evict() bool {
 		if bestDB.Delete([]byte(bestKey)) {
 			s.st.evictedKeys++
 			s.propagateEvicted(bestDB, bestKey)
+			bestDB.notifyKeyString(notifyEvicted, "evicted", bestKey)
 		}
 	}
 	return true

@@ -25,9 +25,10 @@ func infoCommand(c *client, argv [][]byte) {
 	}
 	if all {
 		want["commandstats"] = true
+		want["latencystats"] = true
 	}
 	var sb strings.Builder
-	for _, sec := range []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "commandstats", "cluster", "keyspace"} {
+	for _, sec := range []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"} {
 		if !want[sec] {
 			continue
 		}
@@ -115,18 +116,7 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 	case "persistence":
 		w("# Persistence")
 		s.infoPersistence(w)
-		w("aof_enabled:%d", b2i(cfg.AppendOnly))
-		w("aof_rewrite_in_progress:0")
-		w("aof_rewrite_scheduled:0")
-		w("aof_last_rewrite_time_sec:-1")
-		w("aof_current_rewrite_time_sec:-1")
-		w("aof_last_bgrewrite_status:ok")
-		w("aof_rewrites:0")
-		w("aof_rewrites_consecutive_failures:0")
-		w("aof_last_write_status:ok")
-		w("aof_last_cow_size:0")
-		w("module_fork_in_progress:0")
-		w("module_fork_last_cow_size:0")
+		s.infoAOF(w) // aof_* fields (aof.go)
 	case "stats":
 		w("# Stats")
 		w("total_connections_received:%d", s.st.numConnections.Load())
@@ -162,15 +152,32 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 		w("# Modules")
 	case "errorstats":
 		w("# Errorstats")
+		for _, code := range sortedKeys(s.intro.errstats) {
+			w("errorstat_%s:count=%d", code, s.intro.errstats[code])
+		}
 	case "commandstats":
 		w("# Commandstats")
-		for _, cmd := range sortedCommands() {
-			calls, usec := cmd.calls.Load(), cmd.usec.Load()
-			if calls == 0 {
+		for _, name := range sortedKeys(s.intro.cmdstats) {
+			st := s.intro.cmdstats[name]
+			if st.calls == 0 && st.rejected == 0 && st.failed == 0 {
 				continue
 			}
-			w("cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=0,failed_calls=0",
-				cmd.Name, calls, usec, float64(usec)/float64(calls))
+			perCall := 0.0
+			if st.calls > 0 {
+				perCall = float64(st.usec) / float64(st.calls)
+			}
+			w("cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
+				name, st.calls, st.usec, perCall, st.rejected, st.failed)
+		}
+	case "latencystats":
+		w("# Latencystats")
+		for _, name := range sortedKeys(s.intro.cmdstats) {
+			st := s.intro.cmdstats[name]
+			if st.calls == 0 {
+				continue
+			}
+			w("latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,p99.9=%.3f", name,
+				st.percentile(50), st.percentile(99), st.percentile(99.9))
 		}
 	case "cluster":
 		w("# Cluster")

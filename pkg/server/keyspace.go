@@ -58,6 +58,8 @@ type keyspace struct {
 	// expired keys are then live, as they were on the master.
 	keepExpired bool
 	masterExec  bool
+	// ev is the keyspace notification state (notify.go).
+	ev notifyState
 }
 
 // emptyShards is the shared, never written, shard array of empty DBs.
@@ -173,6 +175,7 @@ func (db *DB) LookupRead(key []byte) *Entry {
 	e := db.lookupSlot(key, SlotOf(key))
 	if e == nil {
 		db.ks.stats.misses++
+		db.notify(notifyKeyMiss, "keymiss", key)
 	} else {
 		db.ks.stats.hits++
 	}
@@ -183,6 +186,7 @@ func (db *DB) expireKey(sh *shard, key []byte, e *Entry) {
 	k := db.remove(sh, key, e)
 	db.ks.stats.expiredKeys++
 	db.signal(key, true)
+	db.notify(notifyExpired, "expired", key)
 	if db.ks.onExpire != nil {
 		db.ks.onExpire(db, k)
 	}
@@ -228,6 +232,7 @@ func (db *DB) Add(key []byte, e *Entry) {
 	e.mem = entrySize(k, e)
 	db.ks.used += e.mem
 	db.signal(key, false)
+	db.notify(notifyNew, "new", key)
 	if db.ks.blk != nil && (e.typ == TypeList || e.typ == TypeZSet) {
 		db.signalKeyReady(key)
 	}

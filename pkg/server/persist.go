@@ -306,6 +306,7 @@ func parseSaveRules(v string) []saveRule {
 // persistCron starts a BGSAVE when a save rule (or BGSAVE SCHEDULE) asks
 // for one; called by the cron with mu held.
 func (s *Server) persistCron(now time.Time) {
+	s.aofCron(now)
 	if s.pst.bg != nil || s.ks.snap != nil {
 		return
 	}
@@ -335,6 +336,9 @@ func (s *Server) prepareShutdown(nosave, save, force bool) error {
 	if s.pst.bg != nil {
 		s.log.Warn("There is a child saving an .rdb. Killing it!")
 		s.abortBgsave()
+	}
+	if err := s.aofShutdown(); err != nil {
+		s.log.Warn("Fail to fsync the AOF file", "err", err)
 	}
 	if (s.cfg.Save != "" && !nosave) || save {
 		s.log.Info("Saving the final RDB snapshot before exiting.")
@@ -374,6 +378,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type loadStats struct {
 	loaded, expired int64
 	aux             map[string]string
+	end             int64 // offset just past the RDB (an AOF may go on with commands)
 }
 
 // loadRDB loads an RDB stream into the keyspace (mu held), which should be
@@ -425,6 +430,7 @@ func (s *Server) loadRDB(r io.Reader) (loadStats, error) {
 		off := cr.n - int64(len(rd.Buffered()))
 		return st, fmt.Errorf("offset %d: %w", off, err)
 	}
+	st.end = cr.n - int64(len(rd.Buffered()))
 	return st, nil
 }
 
@@ -438,6 +444,9 @@ func (s *Server) loadAtStart() error {
 			err = errors.New("not a directory")
 		}
 		return fmt.Errorf("server: can't chdir to '%s': %w", s.cfg.Dir, err)
+	}
+	if s.cfg.AppendOnly {
+		return s.aofLoadAtStart() // aof.go: the AOF wins over the RDB file
 	}
 	if s.cfg.DBFilename == "" {
 		return nil

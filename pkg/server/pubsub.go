@@ -39,13 +39,6 @@ func init() {
 	)
 }
 
-// Pubsub client-output-buffer-limit (Redis default "pubsub 32mb 8mb 60").
-const (
-	pubsubHardLimit   = 32 << 20
-	pubsubSoftLimit   = 8 << 20
-	pubsubSoftSeconds = 60 * time.Second
-)
-
 // pubsubState is the server's subscription table (Server.mu).
 type pubsubState struct {
 	channels map[string][]*client // channel → subscribers in subscription order
@@ -101,12 +94,13 @@ func (c *client) pushAppend(b []byte) {
 	// The pubsub class applies while subscribed; a client that has
 	// unsubscribed from everything is a normal client again (no limit).
 	limited := c.subscribed()
-	over := limited && n > pubsubHardLimit
-	if limited && n > pubsubSoftLimit {
+	lim := c.s.outputLimits("pubsub")
+	over := limited && lim.hard > 0 && int64(n) > lim.hard
+	if limited && lim.soft > 0 && int64(n) > lim.soft {
 		now := time.Now()
 		if pw.softSince.IsZero() {
 			pw.softSince = now
-		} else if now.Sub(pw.softSince) > pubsubSoftSeconds {
+		} else if now.Sub(pw.softSince) > time.Duration(lim.softSecs)*time.Second {
 			over = true
 		}
 	} else {
@@ -117,7 +111,7 @@ func (c *client) pushAppend(b []byte) {
 	}
 	pw.mu.Unlock()
 	if over {
-		c.s.log.Warn("client scheduled to be closed ASAP for overcoming of output buffer limits", "addr", c.addr, "class", "pubsub")
+		c.s.log.Warn(fmt.Sprintf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.infoBrief()))
 		c.closeAsync()
 		return
 	}

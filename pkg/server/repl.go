@@ -175,20 +175,8 @@ func (r *replState) shiftReplID() {
 
 // outputLimits is client-output-buffer-limit for the replica class.
 func (s *Server) replicaOutputLimits() (hard, soft int64, softSecs time.Duration) {
-	hard, soft, softSecs = 256<<20, 64<<20, 60*time.Second
-	f := strings.Fields(s.cfg.extra["client-output-buffer-limit"])
-	for i := 0; i+3 < len(f); i += 4 {
-		if c := strings.ToLower(f[i]); c != "slave" && c != "replica" {
-			continue
-		}
-		h, ok1 := parseMemory(f[i+1])
-		so, ok2 := parseMemory(f[i+2])
-		sec, err := strconv.ParseInt(f[i+3], 10, 64)
-		if ok1 && ok2 && err == nil {
-			hard, soft, softSecs = h, so, time.Duration(sec)*time.Second
-		}
-	}
-	return
+	l := s.outputLimits("replica")
+	return l.hard, l.soft, time.Duration(l.softSecs) * time.Second
 }
 
 // startReplCron starts the replication cron once (mu held).

@@ -454,6 +454,7 @@ func (s *Server) fullResync(l *masterLink, conn net.Conn, br *bufio.Reader, read
 	r.streamDB = -1
 	l.streamDB = 0
 	s.disconnectReplicas()
+	s.aofRestartAfterSync() // the AOF must describe the new data set (aof.go)
 	s.log.Info("MASTER <-> REPLICA sync: finished with success", "keys", countKeys(ks), "took", time.Since(start))
 	return rest, nil
 }
@@ -572,14 +573,8 @@ func (s *Server) applyStream(l *masterLink, conn net.Conn, src io.Reader, timeou
 			s.applyMaster(l, mc, argv)
 			raw := tee.buf[:consumed]
 			r.write(raw)
-			if len(r.feeds) > 0 && (s.ks.dirty != dirty || isTxWord(argv[0])) {
-				db := mc.db.id
-				if isTxWord(argv[0]) {
-					db = -1
-				}
-				for _, f := range r.feeds {
-					f.fn(db, raw)
-				}
+			if len(r.feeds) > 0 {
+				s.feedFromMaster(argv, raw, s.ks.dirty != dirty, l.inMulti, mc.db.id) // aof.go
 			}
 			tee.buf = tee.buf[consumed:]
 			argv, err = p.Next()

@@ -44,6 +44,7 @@ type Server struct {
 
 	script *scriptState // EVAL and SCRIPT, created on first use (script_state.go)
 	st     stats
+	intro  introState // command/error stats, client pause, latency monitor (t_server.go)
 	log    *slog.Logger
 
 	slowlog    []slowlogEntry // newest first
@@ -79,6 +80,7 @@ type Server struct {
 	lastMgrtSweep time.Time            // last idle sweep of mgrtConns (mu)
 
 	pst persistState // RDB persistence state (mu)
+	aof *aofState    // append-only file (mu), nil until used (aof.go)
 	// rdbAuxFn, when set, returns auxiliary fields (repl-id, repl-offset,
 	// ...) written into RDB files by SAVE and BGSAVE (mu held).
 	rdbAuxFn func() [][2]string
@@ -175,6 +177,7 @@ func (s *Server) Start() error {
 		s.goroutine(func() { s.acceptLoop(ln) })
 	}
 	s.goroutine(s.cron)
+	s.goroutine(s.aofLoop)
 	s.startReplication()
 	s.log.Info("ready to accept connections", "addr", s.addrs[0].String())
 	return nil
@@ -221,6 +224,7 @@ func (s *Server) Close() error {
 		s.clientsMu.Unlock()
 	})
 	s.wg.Wait()
+	s.aofClose()
 	s.mu.Lock()
 	s.mgrtCloseIdle(time.Time{}, true)
 	s.mu.Unlock()
@@ -322,6 +326,8 @@ func (s *Server) removeClient(c *client) {
 // yet shared).
 func (s *Server) applyConfig() {
 	s.ks.lfu = strings.HasSuffix(s.cfg.MaxMemoryPolicy, "lfu")
+	s.aofApplyConfig()
+	s.applyNotifyConfig()
 }
 
 // updateClock refreshes the time snapshot used for expiry (mu held or not
@@ -354,11 +360,16 @@ func (s *Server) cron() {
 			t.Reset(time.Second / time.Duration(hz))
 		}
 		s.updateClock()
-		if s.cfg.ActiveExpire {
+		paused := s.clientsPaused() // CLIENT PAUSE stops expiry and eviction too
+		if s.cfg.ActiveExpire && !paused {
+			start := time.Now()
 			s.activeExpireCycle(time.Second / time.Duration(hz) / 4)
+			s.latencyAddIfNeeded("expire-cycle", time.Since(start))
 		}
-		if s.cfg.MaxMemory > 0 {
+		if s.cfg.MaxMemory > 0 && !paused {
+			start := time.Now()
 			s.evict()
+			s.latencyAddIfNeeded("eviction-cycle", time.Since(start))
 		}
 		s.peakMem = max(s.peakMem, s.usedMemory())
 		if now := time.Now(); now.Sub(s.lastMgrtSweep) >= time.Second {

@@ -213,6 +213,9 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 	if !readonly && (changed || e != nil) {
 		db.Modified(argv[1], e)
 	}
+	if !readonly && changed {
+		c.notify(notifyString, "setbit", argv[1])
+	}
 }
 
 // getBits reads an unsigned big-endian bit field; bits past the end are 0.

@@ -40,6 +40,7 @@ func setbitCommand(c *client, argv [][]byte) {
 		return
 	}
 	byteIdx := int(off >> 3)
+	dirty := e == nil || byteIdx >= len(e.str) // created or grown
 	if e == nil {
 		ne := NewStringEntry(make([]byte, byteIdx+1))
 		ne.enc = encRaw
@@ -57,6 +58,9 @@ func setbitCommand(c *client, argv [][]byte) {
 	}
 	e.enc = encRaw
 	c.db.Modified(argv[1], e)
+	if dirty || old != (on == 1) {
+		c.notify(notifyString, "setbit", argv[1])
+	}
 	c.addBool(old)
 }
 
@@ -388,11 +392,14 @@ func bitopCommand(c *client, argv [][]byte) {
 		res[j] = out
 	}
 	if maxLen == 0 {
-		c.db.Delete(argv[2])
+		if c.db.Delete(argv[2]) {
+			c.notify(notifyGeneric, "del", argv[2])
+		}
 	} else {
 		ne := NewStringEntry(res)
 		ne.enc = encRaw
 		c.db.Set(argv[2], ne, false)
+		c.notify(notifyString, "set", argv[2])
 	}
 	c.addInt(int64(maxLen))
 }

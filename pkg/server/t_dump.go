@@ -106,14 +106,15 @@ func restoreCommand(c *client, argv [][]byte) {
 		c.addError(restorePayloadError(err))
 		return
 	}
-	if replace {
-		db.Delete(key)
-	}
+	deleted := replace && db.Delete(key)
 	now := c.s.ks.now
 	if ttl != 0 && !absTTL {
 		ttl += now // wraps like Redis on absurd values, which then count as expired
 	}
 	if ttl != 0 && ttl <= now && c.s.cfg.ReplicaOfHost == "" {
+		if deleted {
+			c.notify(notifyGeneric, "del", key)
+		}
 		c.addOK() // already expired: the (replaced) key is simply gone
 		return
 	}
@@ -127,5 +128,6 @@ func restoreCommand(c *client, argv [][]byte) {
 		clock := int64(db.ks.lruClock)
 		e.lru = uint32(max(clock-idle, 0))
 	}
+	c.notify(notifyGeneric, "restore", key)
 	c.addOK()
 }

@@ -471,7 +471,9 @@ func (c *client) geoSearchGeneric(argv [][]byte, srcIdx int, flags int) {
 	}
 	if z == nil {
 		if storeKey != nil {
-			c.db.Delete(storeKey)
+			if c.db.Delete(storeKey) {
+				c.notify(notifyGeneric, "del", storeKey)
+			}
 			c.addInt(0)
 		} else {
 			c.addArrayLen(0)
@@ -531,7 +533,7 @@ func (c *client) geoSearchGeneric(argv [][]byte, srcIdx int, flags int) {
 			return strings.Compare(a.member, b.member)
 		})
 		ents = slices.CompactFunc(ents, func(a, b zent) bool { return a.member == b.member })
-		c.storeZset(storeKey, ents)
+		c.storeZset(storeKey, ents, geoStoreEvent(flags))
 		return
 	}
 
@@ -712,4 +714,12 @@ func geoPartialSort(v []geoPoint, cmp func(a, b *geoPoint) int, lo, hi int) {
 		}
 	}
 	sortRange(0, len(v))
+}
+
+// geoStoreEvent is the keyspace event of a search with STORE.
+func geoStoreEvent(flags int) string {
+	if flags&geoSearchStore != 0 {
+		return "geosearchstore"
+	}
+	return "georadiusstore"
 }

@@ -401,6 +401,7 @@ func (c *client) hsetGeneric(argv [][]byte, name string) bool {
 		}
 	}
 	c.hashStore(argv[1], e, created)
+	c.notify(notifyHash, "hset", argv[1])
 	if name == "hset" {
 		c.addInt(n)
 	} else {
@@ -425,6 +426,7 @@ func hsetnxCommand(c *client, argv [][]byte) {
 	h.tryConvert(argv[2:], lim)
 	h.set(argv[2], argv[3], lim)
 	c.hashStore(argv[1], e, created)
+	c.notify(notifyHash, "hset", argv[1])
 	c.addInt(1)
 }
 
@@ -483,8 +485,10 @@ func hdelCommand(c *client, argv [][]byte) {
 		}
 	}
 	if n > 0 {
+		c.notify(notifyHash, "hdel", argv[1])
 		if h.Len() == 0 {
 			c.db.Delete(argv[1])
+			c.notify(notifyGeneric, "del", argv[1])
 		} else {
 			c.db.Modified(argv[1], e)
 		}
@@ -583,6 +587,7 @@ func hincrbyCommand(c *client, argv [][]byte) {
 	cur += incr
 	h.set(argv[2], strconv.AppendInt(nil, cur, 10), c.s.hashLimits())
 	c.hashStore(argv[1], e, created)
+	c.notify(notifyHash, "hincrby", argv[1])
 	c.addInt(cur)
 }
 
@@ -624,6 +629,7 @@ func hincrbyfloatCommand(c *client, argv [][]byte) {
 	out := []byte(formatLongDouble(sum))
 	h.set(argv[2], out, c.s.hashLimits())
 	c.hashStore(argv[1], e, created)
+	c.notify(notifyHash, "hincrbyfloat", argv[1])
 	c.propagateInstead(bHSET, argv[1], argv[2], out)
 	c.addBulk(out)
 }

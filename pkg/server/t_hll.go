@@ -72,6 +72,7 @@ func pfaddCommand(c *client, argv [][]byte) {
 	if updated > 0 {
 		hllInvalidateCache(e.str)
 		db.Modified(argv[1], e)
+		c.notify(notifyString, "pfadd", argv[1])
 		c.addInt(1)
 		return
 	}
@@ -171,6 +172,7 @@ func pfmergeCommand(c *client, argv [][]byte) {
 	e.str = h.v
 	hllInvalidateCache(e.str)
 	db.Modified(argv[1], e)
+	c.notify(notifyString, "pfadd", argv[1])
 	c.addOK()
 }
 

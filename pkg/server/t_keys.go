@@ -42,6 +42,7 @@ func delCommand(c *client, argv [][]byte) {
 	n := int64(0)
 	for _, k := range argv[1:] {
 		if c.db.Delete(k) {
+			c.notify(notifyGeneric, "del", k)
 			n++
 		}
 	}
@@ -53,6 +54,8 @@ func existsCommand(c *client, argv [][]byte) {
 	for _, k := range argv[1:] {
 		if c.db.LookupNoTouch(k) != nil {
 			n++
+		} else {
+			c.notify(notifyKeyMiss, "keymiss", k)
 		}
 	}
 	c.addInt(n)
@@ -63,6 +66,8 @@ func touchCommand(c *client, argv [][]byte) {
 	for _, k := range argv[1:] {
 		if c.db.Lookup(k) != nil {
 			n++
+		} else {
+			c.notify(notifyKeyMiss, "keymiss", k)
 		}
 	}
 	c.addInt(n)
@@ -71,6 +76,7 @@ func touchCommand(c *client, argv [][]byte) {
 func typeCommand(c *client, argv [][]byte) {
 	e := c.db.LookupNoTouch(argv[1])
 	if e == nil {
+		c.notify(notifyKeyMiss, "keymiss", argv[1])
 		c.addSimple("none")
 		return
 	}
@@ -113,6 +119,8 @@ func (c *client) rename(argv [][]byte, nx bool) {
 	}
 	db.Delete(src)
 	db.Add(dst, e)
+	c.notify(notifyGeneric, "rename_from", src)
+	c.notify(notifyGeneric, "rename_to", dst)
 	if nx {
 		c.addInt(1)
 	} else {
@@ -156,6 +164,8 @@ func moveCommand(c *client, argv [][]byte) {
 	}
 	src.Delete(argv[1])
 	dst.Add(argv[1], e)
+	src.notify(notifyGeneric, "move_from", argv[1])
+	dst.notify(notifyGeneric, "move_to", argv[1])
 	c.addInt(1)
 }
 
@@ -184,6 +194,7 @@ func copyCommand(c *client, argv [][]byte) {
 	}
 	e := src.Lookup(argv[1])
 	if e == nil {
+		src.notify(notifyKeyMiss, "keymiss", argv[1])
 		c.addInt(0)
 		return
 	}
@@ -197,6 +208,7 @@ func copyCommand(c *client, argv [][]byte) {
 	n := copyEntry(e)
 	n.expireAt = e.expireAt
 	dst.Add(argv[2], n)
+	dst.notify(notifyGeneric, "copy_to", argv[2])
 	c.addInt(1)
 }
 
@@ -264,11 +276,13 @@ func (c *client) expireGeneric(argv [][]byte, base int64, seconds bool) {
 	}
 	if when <= c.s.ks.now && c.s.cfg.ReplicaOfHost == "" {
 		db.Delete(argv[1])
+		c.notify(notifyGeneric, "del", argv[1])
 	} else {
 		if when == 0 { // 0 means "no expiry" internally; an epoch expiry is in the past anyway
 			when = 1
 		}
 		db.SetExpire(argv[1], e, when)
+		c.notify(notifyGeneric, "expire", argv[1])
 	}
 	c.addInt(1)
 }
@@ -281,6 +295,7 @@ func pexpireatCommand(c *client, argv [][]byte) { c.expireGeneric(argv, 0, false
 func (c *client) ttlGeneric(key []byte, ms, abs bool) {
 	e := c.db.LookupNoTouch(key)
 	if e == nil {
+		c.notify(notifyKeyMiss, "keymiss", key)
 		c.addInt(-2)
 		return
 	}
@@ -311,6 +326,7 @@ func persistCommand(c *client, argv [][]byte) {
 		return
 	}
 	c.db.SetExpire(argv[1], e, 0)
+	c.notify(notifyGeneric, "persist", argv[1])
 	c.addInt(1)
 }
 
@@ -484,8 +500,7 @@ const sharedRefcount = 2147483647
 func objectCommand(c *client, argv [][]byte) {
 	sub := strings.ToLower(string(argv[1]))
 	if sub == "help" && len(argv) == 2 {
-		c.addBulkStrings([]string{"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-			"ENCODING <key>", "FREQ <key>", "IDLETIME <key>", "REFCOUNT <key>", "HELP"})
+		c.addHelp(objectHelp)
 		return
 	}
 	switch sub {

@@ -703,7 +703,23 @@ func (c *client) pushGeneric(argv [][]byte, head, onlyExisting bool) {
 		}
 		c.db.Modified(key, e)
 	}
+	c.notify(notifyList, pushEvent(head), key)
 	c.addInt(int64(l.count))
+}
+
+// pushEvent and popEvent are the keyspace events of list pushes and pops.
+func pushEvent(head bool) string {
+	if head {
+		return "lpush"
+	}
+	return "rpush"
+}
+
+func popEvent(head bool) string {
+	if head {
+		return "lpop"
+	}
+	return "rpop"
 }
 
 func lpushCommand(c *client, argv [][]byte)  { c.pushGeneric(argv, true, false) }
@@ -716,6 +732,7 @@ func rpushxCommand(c *client, argv [][]byte) { c.pushGeneric(argv, false, true) 
 func (db *DB) listAfterPop(key []byte, e *Entry, l *listObj) {
 	if l.count == 0 {
 		db.Delete(key)
+		db.notify(notifyGeneric, "del", key)
 	} else {
 		db.Modified(key, e)
 	}
@@ -753,6 +770,7 @@ func (c *client) popGeneric(argv [][]byte, head bool) {
 	}
 	if count < 0 {
 		c.addBulk(l.pop(head))
+		c.notify(notifyList, popEvent(head), argv[1])
 		c.db.listAfterPop(argv[1], e, l)
 		return
 	}
@@ -765,6 +783,7 @@ func (c *client) popGeneric(argv [][]byte, head bool) {
 	for i := 0; i < n; i++ {
 		c.addBulk(l.pop(head))
 	}
+	c.notify(notifyList, popEvent(head), argv[1])
 	c.db.listAfterPop(argv[1], e, l)
 }
 
@@ -879,6 +898,7 @@ func lsetCommand(c *client, argv [][]byte) {
 	}
 	l.set(int(idx), argv[3])
 	c.db.Modified(argv[1], e)
+	c.notify(notifyList, "lset", argv[1])
 	c.addOK()
 }
 
@@ -905,6 +925,7 @@ func linsertCommand(c *client, argv [][]byte) {
 		return
 	}
 	c.db.Modified(argv[1], e)
+	c.notify(notifyList, "linsert", argv[1])
 	c.addInt(int64(l.count))
 }
 
@@ -924,6 +945,7 @@ func lremCommand(c *client, argv [][]byte) {
 	}
 	n := l.remove(argv[3], count)
 	if n > 0 {
+		c.notify(notifyList, "lrem", argv[1])
 		c.db.listAfterPop(argv[1], e, l)
 	}
 	c.addInt(int64(n))
@@ -945,8 +967,10 @@ func ltrimCommand(c *client, argv [][]byte) {
 		return
 	}
 	s, t, nonEmpty := normRange(start, stop, l.count)
+	c.notify(notifyList, "ltrim", argv[1])
 	if !nonEmpty {
 		c.db.Delete(argv[1])
+		c.notify(notifyGeneric, "del", argv[1])
 	} else {
 		l.trim(s, t)
 		c.db.Modified(argv[1], e)
@@ -1095,9 +1119,12 @@ func (db *DB) lmove(s *Server, out *[]byte, src, dst []byte, se *Entry, srcHead,
 		de.obj.(*listObj).push(v, dstHead)
 		db.Modified(dst, de)
 	}
+	db.notify(notifyList, pushEvent(dstHead), dst)
+	db.notify(notifyList, popEvent(srcHead), src)
 	// src and dst may be the same list: check emptiness after the push.
 	if sl.count == 0 {
 		db.Delete(src)
+		db.notify(notifyGeneric, "del", src)
 	} else if string(src) != string(dst) {
 		db.Modified(src, se)
 	}
@@ -1193,6 +1220,7 @@ func (db *DB) mpopFrom(out []byte, key []byte, e *Entry, head bool, count int64)
 	for i := 0; i < n; i++ {
 		out = resp.AppendBulk(out, l.pop(head))
 	}
+	db.notify(notifyList, popEvent(head), key)
 	db.listAfterPop(key, e, l)
 	return out
 }

@@ -249,6 +249,7 @@ func (c *client) lookupSet(key []byte, read bool) (*setObject, *Entry, bool) {
 func (db *DB) setAfterRemove(key []byte, e *Entry, s *setObject) {
 	if s.Len() == 0 {
 		db.Delete(key)
+		db.notify(notifyGeneric, "del", key)
 	} else {
 		db.Modified(key, e)
 	}
@@ -275,6 +276,9 @@ func saddCommand(c *client, argv [][]byte) {
 	} else if added > 0 {
 		c.db.Modified(argv[1], e)
 	}
+	if added > 0 {
+		c.notify(notifySet, "sadd", argv[1])
+	}
 	c.addInt(int64(added))
 }
 
@@ -297,6 +301,7 @@ func sremCommand(c *client, argv [][]byte) {
 		}
 	}
 	if n > 0 {
+		c.notify(notifySet, "srem", argv[1])
 		c.db.setAfterRemove(argv[1], e, s)
 	}
 	c.addInt(int64(n))
@@ -467,6 +472,8 @@ func spopCommand(c *client, argv [][]byte) {
 		if count >= int64(s.Len()) {
 			c.addSetMembers(s)
 			db.Delete(argv[1])
+			c.notify(notifySet, "spop", argv[1])
+			c.notify(notifyGeneric, "del", argv[1])
 			c.propagateInstead(bDEL, argv[1])
 			return
 		}
@@ -475,6 +482,7 @@ func spopCommand(c *client, argv [][]byte) {
 			s.Remove([]byte(m))
 		}
 		c.propagateSrem(argv[1], picked)
+		c.notify(notifySet, "spop", argv[1])
 		db.setAfterRemove(argv[1], e, s)
 		c.addBulkStrings(picked)
 		return
@@ -490,6 +498,7 @@ func spopCommand(c *client, argv [][]byte) {
 	m := s.random()
 	s.Remove([]byte(m))
 	c.propagateInstead(bSREM, argv[1], []byte(m))
+	c.notify(notifySet, "spop", argv[1])
 	db.setAfterRemove(argv[1], e, s)
 	c.addBulkString(m)
 }
@@ -516,26 +525,32 @@ func smoveCommand(c *client, argv [][]byte) {
 		c.addInt(0)
 		return
 	}
+	c.notify(notifySet, "srem", srcKey)
 	db.setAfterRemove(srcKey, se, src)
 	if de == nil {
 		d := newSetObject()
 		d.Add(member)
 		db.Add(dstKey, NewObjectEntry(d))
+		c.notify(notifySet, "sadd", dstKey)
 	} else if de.obj.(*setObject).Add(member) {
 		db.Modified(dstKey, de)
+		c.notify(notifySet, "sadd", dstKey)
 	}
 	c.addInt(1)
 }
 
 // storeSet writes a computed set to dst (deleting dst when it is empty)
 // and replies its cardinality.
-func (c *client) storeSet(dst []byte, s *setObject) {
+func (c *client) storeSet(dst []byte, s *setObject, event string) {
 	if s.Len() == 0 {
-		c.db.Delete(dst)
+		if c.db.Delete(dst) {
+			c.notify(notifyGeneric, "del", dst)
+		}
 		c.addInt(0)
 		return
 	}
 	c.db.Set(dst, NewObjectEntry(s), false)
+	c.notify(notifySet, event, dst)
 	c.addInt(int64(s.Len()))
 }
 
@@ -558,7 +573,9 @@ func (c *client) sinterGeneric(keys [][]byte, dst []byte, cardOnly bool, limit i
 	if missing {
 		switch {
 		case dst != nil:
-			c.db.Delete(dst)
+			if c.db.Delete(dst) {
+				c.notify(notifyGeneric, "del", dst)
+			}
 			c.addInt(0)
 		case cardOnly:
 			c.addInt(0)
@@ -590,7 +607,7 @@ func (c *client) sinterGeneric(keys [][]byte, dst []byte, cardOnly bool, limit i
 		for _, m := range out {
 			res.addString(m)
 		}
-		c.storeSet(dst, res)
+		c.storeSet(dst, res, "sinterstore")
 	default:
 		c.addBulkStrings(out)
 	}
@@ -680,7 +697,11 @@ func (c *client) sunionDiffGeneric(keys [][]byte, dst []byte, diff bool) {
 		}
 	}
 	if dst != nil {
-		c.storeSet(dst, res)
+		event := "sunionstore"
+		if diff {
+			event = "sdiffstore"
+		}
+		c.storeSet(dst, res, event)
 		return
 	}
 	c.addSetMembers(res)

@@ -247,8 +247,9 @@ func (c *client) sortGeneric(argv [][]byte, readonly bool) {
 	if outputlen > 0 {
 		db.Set(storekey, NewObjectEntry(l), false)
 		db.signalListReady(storekey)
-	} else {
-		db.Delete(storekey)
+		c.notify(notifyList, "sortstore", storekey)
+	} else if db.Delete(storekey) {
+		c.notify(notifyGeneric, "del", storekey)
 	}
 	c.addInt(int64(outputlen))
 }
@@ -278,6 +279,7 @@ func (c *client) sortLookup(pattern, subst []byte) ([]byte, bool) {
 	key = append(key, keyPat[p+1:]...)
 	e := c.db.LookupNoTouch(key)
 	if e == nil {
+		c.notify(notifyKeyMiss, "keymiss", key)
 		return nil, false
 	}
 	if field != nil {

@@ -228,6 +228,10 @@ func (c *client) setGeneric(key, val []byte, flags int, at int64) {
 		ne.expireAt = at
 		db.Add(key, ne)
 	}
+	c.notify(notifyString, "set", key)
+	if at != 0 {
+		c.notify(notifyGeneric, "expire", key)
+	}
 	if flags&setGet == 0 {
 		c.addOK()
 	}
@@ -239,6 +243,7 @@ func setnxCommand(c *client, argv [][]byte) {
 		return
 	}
 	c.db.Add(argv[1], NewStringEntryCopy(argv[2]))
+	c.notify(notifyString, "set", argv[1])
 	c.addInt(1)
 }
 
@@ -280,10 +285,13 @@ func getexCommand(c *client, argv [][]byte) {
 	switch {
 	case flags&(setEXAT|setPXAT) != 0 && at <= c.s.ks.now && c.s.cfg.ReplicaOfHost == "":
 		db.Delete(argv[1])
+		c.notify(notifyGeneric, "del", argv[1])
 	case flags&setExpireMask != 0:
 		db.SetExpire(argv[1], e, at)
+		c.notify(notifyGeneric, "expire", argv[1])
 	case flags&setPersist != 0 && e.expireAt != 0:
 		db.SetExpire(argv[1], e, 0)
+		c.notify(notifyGeneric, "persist", argv[1])
 	}
 }
 
@@ -298,6 +306,7 @@ func getdelCommand(c *client, argv [][]byte) {
 	}
 	c.addBulk(e.str)
 	c.db.Delete(argv[1])
+	c.notify(notifyGeneric, "del", argv[1])
 }
 
 func mgetCommand(c *client, argv [][]byte) {
@@ -319,6 +328,7 @@ func msetCommand(c *client, argv [][]byte) {
 	}
 	for i := 1; i < len(argv); i += 2 {
 		c.db.Set(argv[i], NewStringEntryCopy(argv[i+1]), false)
+		c.notify(notifyString, "set", argv[i])
 	}
 	c.addOK()
 }
@@ -336,6 +346,7 @@ func msetnxCommand(c *client, argv [][]byte) {
 	}
 	for i := 1; i < len(argv); i += 2 {
 		c.db.Set(argv[i], NewStringEntryCopy(argv[i+1]), false)
+		c.notify(notifyString, "set", argv[i])
 	}
 	c.addInt(1)
 }
@@ -359,6 +370,7 @@ func appendCommand(c *client, argv [][]byte) {
 	if e == nil {
 		ne := NewStringEntryCopy(argv[2])
 		c.db.Add(argv[1], ne)
+		c.notify(notifyString, "append", argv[1])
 		c.addInt(int64(len(ne.str)))
 		return
 	}
@@ -368,6 +380,7 @@ func appendCommand(c *client, argv [][]byte) {
 	e.str = append(e.str, argv[2]...)
 	e.enc = encRaw
 	c.db.Modified(argv[1], e)
+	c.notify(notifyString, "append", argv[1])
 	c.addInt(int64(len(e.str)))
 }
 
@@ -449,6 +462,7 @@ func setrangeCommand(c *client, argv [][]byte) {
 		ne := NewStringEntry(b)
 		ne.enc = encRaw
 		c.db.Add(argv[1], ne)
+		c.notify(notifyString, "setrange", argv[1])
 		c.addInt(int64(len(b)))
 		return
 	}
@@ -465,6 +479,7 @@ func setrangeCommand(c *client, argv [][]byte) {
 	copy(e.str[off:], val)
 	e.enc = encRaw
 	c.db.Modified(argv[1], e)
+	c.notify(notifyString, "setrange", argv[1])
 	c.addInt(int64(len(e.str)))
 }
 
@@ -509,6 +524,7 @@ func (c *client) incrDecr(key []byte, by int64) {
 		e.enc = encInt
 		c.db.Modified(key, e)
 	}
+	c.notify(notifyString, "incrby", key)
 	c.addInt(cur)
 }
 
@@ -582,5 +598,6 @@ func incrbyfloatCommand(c *client, argv [][]byte) {
 		e.SetStr(out, enc)
 		c.db.Modified(argv[1], e)
 	}
+	c.notify(notifyString, "incrbyfloat", argv[1])
 	c.addBulk(out)
 }

@@ -78,6 +78,7 @@ func (c *client) lookupZset(key []byte, read bool) (*zsetObject, *Entry, bool) {
 func (db *DB) zsetAfterRemove(key []byte, e *Entry, z *zsetObject) {
 	if z.Len() == 0 {
 		db.Delete(key)
+		db.notify(notifyGeneric, "del", key)
 	} else {
 		db.Modified(key, e)
 	}
@@ -211,6 +212,9 @@ done:
 	} else if added+updated > 0 {
 		db.Modified(argv[1], e)
 	}
+	if added+updated > 0 {
+		c.notify(notifyZSet, zaddEvent(incr), argv[1])
+	}
 	switch {
 	case nanErr:
 		c.addError(errZNaN)
@@ -244,6 +248,7 @@ func zremCommand(c *client, argv [][]byte) {
 		}
 	}
 	if n > 0 {
+		c.notify(notifyZSet, "zrem", argv[1])
 		c.db.zsetAfterRemove(argv[1], e, z)
 	}
 	c.addInt(int64(n))
@@ -528,10 +533,24 @@ func (c *client) zrangeGeneric(argv [][]byte, keyIdx int, dst []byte, kind, dir 
 				return true
 			})
 		}
+		// Redis builds the destination as a listpack (for up to
+		// zset-max-listpack-entries results), adding in range order, and
+		// converts it when a long member arrives: the zero scores added
+		// before that lose their sign, as a listpack stores -0 as 0.
+		if n <= zsetMaxListpackEntries {
+			for i := range res {
+				if len(res[i].member) > zsetMaxListpackValue {
+					break
+				}
+				if res[i].score == 0 {
+					res[i].score = 0
+				}
+			}
+		}
 		if rev {
 			slices.Reverse(res)
 		}
-		c.storeZset(dst, res)
+		c.storeZset(dst, res, "zrangestore")
 		return
 	}
 	if withScores {
@@ -552,13 +571,16 @@ func (c *client) zrangeGeneric(argv [][]byte, keyIdx int, dst []byte, kind, dir 
 
 // storeZset writes a result given in (score, member) order to dst,
 // deleting dst when it is empty, and replies its cardinality.
-func (c *client) storeZset(dst []byte, ents []zent) {
+func (c *client) storeZset(dst []byte, ents []zent, event string) {
 	if len(ents) == 0 {
-		c.db.Delete(dst)
+		if c.db.Delete(dst) {
+			c.notify(notifyGeneric, "del", dst)
+		}
 		c.addInt(0)
 		return
 	}
 	c.db.Set(dst, NewObjectEntry(zsetFromSorted(ents)), false)
+	c.notify(notifyZSet, event, dst)
 	c.addInt(int64(len(ents)))
 }
 
@@ -622,6 +644,7 @@ func (c *client) zremrangeGeneric(argv [][]byte, kind int) {
 	}
 	if hi > lo {
 		z.DeleteRanks(lo, hi)
+		c.notify(notifyZSet, zremrangeEvents[kind], argv[1])
 		c.db.zsetAfterRemove(argv[1], e, z)
 	}
 	c.addInt(int64(hi - lo))
@@ -653,6 +676,7 @@ func (db *DB) zsetPop(key []byte, e *Entry, popMax bool, count int) []zent {
 	} else {
 		z.DeleteRanks(0, n)
 	}
+	db.notify(notifyZSet, zpopWordEvent(popMax), key)
 	db.zsetAfterRemove(key, e, z)
 	return out
 }
@@ -1150,7 +1174,7 @@ func (c *client) zsetopGeneric(argv [][]byte, numkeysIdx int, dst []byte, op int
 		return 0
 	})
 	if dst != nil {
-		c.storeZset(dst, res)
+		c.storeZset(dst, res, zsetopEvents[op])
 		return
 	}
 	if withScores {
@@ -1223,3 +1247,23 @@ func zscanCommand(c *client, argv [][]byte) {
 	}
 	c.szScanReply(next, out)
 }
+
+// Keyspace events of the sorted set commands.
+
+func zaddEvent(incr bool) string {
+	if incr {
+		return "zincr"
+	}
+	return "zadd"
+}
+
+func zpopWordEvent(popMax bool) string {
+	if popMax {
+		return "zpopmax"
+	}
+	return "zpopmin"
+}
+
+var zremrangeEvents = [...]string{zrangeRank: "zremrangebyrank", zrangeScore: "zremrangebyscore", zrangeLex: "zremrangebylex"}
+
+var zsetopEvents = [...]string{zopUnion: "zunionstore", zopInter: "zinterstore", zopDiff: "zdiffstore"}
