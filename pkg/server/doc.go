@@ -109,6 +109,16 @@
 // io.Writer, so the same mechanism serves replication full syncs; one
 // snapshot runs at a time. Save rules are checked by the cron.
 //
+// The AOF (aof.go, aof_rewrite.go) uses Redis 7.0's multi-part layout: a
+// manifest in appenddirname listing one base file (RDB, or commands) and
+// incr files of commands. It is a feed of the propagation stream
+// (propagate.go), so it holds exactly what replicas receive. Commands are
+// buffered under Server.mu; at the end of a client's batch the buffer is
+// written, and with appendfsync always fsynced, before the batch's replies
+// are sent (clients waiting at the same moment share one fsync).
+// BGREWRITEAOF opens the next incr file at the point of a snapshot that
+// writes the new base, then switches the manifest atomically.
+//
 // # Scripting
 //
 // EVAL and friends (t_script.go, script_*.go) run Lua 5.1 scripts with
