@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # persist.sh — persistence and replication costs of codis-server next to
 # Debian's redis-server 7.0, in the same run:
-#   1. client stall during BGSAVE: each server is loaded with KEYS keys
-#      (default 1,000,000; 100-byte values), then redis-benchmark runs a
-#      SET load with C clients (default 4) twice — once alone, once with a
-#      BGSAVE started a second into it — and the maximum and p99 latency of
-#      both runs are printed, with the BGSAVE duration;
+#   1. client stall during BGSAVE and BGREWRITEAOF: each server is loaded
+#      with KEYS keys (default 1,000,000; 100-byte values), then
+#      redis-benchmark runs a SET load with C clients (default 4) twice —
+#      once alone, once with a BGSAVE started a second into it — and the
+#      maximum and p99 latency of both runs are printed, with the BGSAVE
+#      duration; then the same with the AOF on (everysec) and BGREWRITEAOF;
 #   2. full resync of those KEYS keys: a fresh replica of the same kind is
 #      started; the time until its link is up and it holds every key
 #      (masters run with repl-diskless-sync-delay 0: Redis would otherwise
 #      wait 5 s for more replicas before it starts the transfer);
 #   3. replication lag under load: redis-benchmark -t set -P 16 on the
-#      master; the replica's offset is sampled every 100 ms from the
-#      master's INFO replication, and the largest gap (bytes) and the time
-#      the replica needs to catch up after the load ends are printed.
+#      master; every 100 ms the master's offset and then the replica's
+#      (master_repl_offset of each) are read, and the largest gap (bytes of
+#      stream the replica had not applied yet) and the time the replica
+#      needs to catch up after the load ends are printed.
 # Every process it starts is stopped on exit.
 #
 # Environment: KEYS (default 1000000), C (default 4), BASEPORT (default: a
@@ -111,19 +113,34 @@ setload() {
 		awk -F'","' 'NR == 2 { gsub(/"/, "", $8); print $7, $8 }'
 }
 
-# bgsave_run PORT N → "p99 max secs": the load with a BGSAVE one second in
-bgsave_run() {
-	local port=$1 n=$2 out="$WORK/load.$1" t0 t1
+# bg_run PORT N CMD → "p99 max secs": the load with CMD (BGSAVE or
+# BGREWRITEAOF) started one second in; secs is how long CMD ran
+bg_run() {
+	local port=$1 n=$2 cmd=$3 out="$WORK/load.$1" t0 t1 busy status
+	busy=rdb_bgsave_in_progress status=rdb_last_bgsave_status
+	if [ "$cmd" = BGREWRITEAOF ]; then
+		busy=aof_rewrite_in_progress status=aof_last_bgrewrite_status
+	fi
 	setload "$port" "$n" >"$out" &
 	local lp=$!
 	sleep 1
 	t0=$(now_ms)
-	"$REDIS_CLI" -p "$port" BGSAVE >/dev/null
-	while [ "$(info "$port" rdb_bgsave_in_progress)" != 0 ]; do sleep 0.02; done
+	"$REDIS_CLI" -p "$port" "$cmd" >/dev/null
+	sleep 0.05
+	while [ "$(info "$port" "$busy")" != 0 ]; do sleep 0.02; done
 	t1=$(now_ms)
 	wait "$lp"
-	[ "$(info "$port" rdb_last_bgsave_status)" = ok ] || { echo "$0: BGSAVE failed on $port" >&2; exit 1; }
+	[ "$(info "$port" "$status")" = ok ] || { echo "$0: $cmd failed on $port" >&2; exit 1; }
 	echo "$(cat "$out") $(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f", d / 1000 }')"
+}
+
+# aof_on PORT: turn the AOF on and wait for its first rewrite to finish
+aof_on() {
+	"$REDIS_CLI" -p "$1" CONFIG SET appendonly yes >/dev/null
+	sleep 0.1
+	until [ "$(info "$1" aof_rewrite_in_progress)" = 0 ] && [ "$(info "$1" aof_rewrite_scheduled)" = 0 ]; do
+		sleep 0.05
+	done
 }
 
 # calibrate N so that a load lasts a few seconds on this machine
@@ -135,7 +152,7 @@ cal=$(($(now_ms) - cal_t0))
 wait "$PID" 2>/dev/null || true
 LOADN=$((50000 * 6000 / (cal > 0 ? cal : 1)))
 
-declare -A STALL SYNC LAG
+declare -A STALL AOFSTALL SYNC LAG
 for kind in ours redis; do
 	m=$BASEPORT r=$((BASEPORT + 1))
 	[ "$kind" = redis ] && m=$((BASEPORT + 2)) r=$((BASEPORT + 3))
@@ -143,8 +160,13 @@ for kind in ours redis; do
 	gen_sets | "$REDIS_CLI" -p "$m" --pipe >/dev/null
 	[ "$("$REDIS_CLI" -p "$m" DBSIZE)" = "$KEYS" ] || { echo "$0: load failed on $m" >&2; exit 1; }
 	read -r p99a maxa < <(setload "$m" "$LOADN")
-	read -r p99b maxb secs < <(bgsave_run "$m" "$LOADN")
+	read -r p99b maxb secs < <(bg_run "$m" "$LOADN" BGSAVE)
 	STALL[$kind]="$p99a $maxa $p99b $maxb $secs"
+	aof_on "$m"
+	read -r p99a maxa < <(setload "$m" "$LOADN")
+	read -r p99b maxb secs < <(bg_run "$m" "$LOADN" BGREWRITEAOF)
+	AOFSTALL[$kind]="$p99a $maxa $p99b $maxb $secs"
+	"$REDIS_CLI" -p "$m" CONFIG SET appendonly no >/dev/null
 
 	t0=$(now_ms)
 	start "$kind" "$r" --replicaof 127.0.0.1 "$m"
@@ -157,10 +179,9 @@ for kind in ours redis; do
 	lp=$!
 	maxgap=0
 	while kill -0 "$lp" 2>/dev/null; do
-		gap=$("$REDIS_CLI" -p "$m" INFO replication | tr -d '\r' | awk -F'[:,=]' '
-			$1 == "master_repl_offset" { mo = $2 }
-			$1 == "slave0" { for (i = 2; i < NF; i++) if ($i == "offset") so = $(i + 1) }
-			END { print mo - so }')
+		mo=$(info "$m" master_repl_offset)
+		ro=$(info "$r" master_repl_offset)
+		gap=$((mo - ro))
 		[ "$gap" -gt "$maxgap" ] && maxgap=$gap
 		sleep 0.1
 	done
@@ -173,12 +194,16 @@ done
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo "?")
 echo "codis-server vs $("$REDIS_SERVER" --version | awk '{ print $3 }') on $cpu ($(nproc) CPUs), $KEYS keys of 100 bytes"
 echo
-echo "SET load with $C clients ($LOADN requests), latency in ms; BGSAVE started 1 s into the second run"
-printf '%-13s %10s %10s %14s %14s %12s\n' server "p99 alone" "max alone" "p99 w/ BGSAVE" "max w/ BGSAVE" "BGSAVE secs"
+echo "SET load with $C clients ($LOADN requests), latency in ms; BGSAVE / BGREWRITEAOF started 1 s into the second run"
+printf '%-13s %-12s %10s %10s %10s %10s %8s\n' server "" "p99 alone" "max alone" "p99 w/ bg" "max w/ bg" "bg secs"
 for kind in ours redis; do
+	name=$([ "$kind" = ours ] && echo codis-server || echo redis-server)
 	read -r a b c d e <<<"${STALL[$kind]}"
-	printf '%-13s %10s %10s %14s %14s %12s\n' "$([ "$kind" = ours ] && echo codis-server || echo redis-server)" "$a" "$b" "$c" "$d" "$e"
+	printf '%-13s %-12s %10s %10s %10s %10s %8s\n' "$name" BGSAVE "$a" "$b" "$c" "$d" "$e"
+	read -r a b c d e <<<"${AOFSTALL[$kind]}"
+	printf '%-13s %-12s %10s %10s %10s %10s %8s\n' "$name" "BGREWRITEAOF" "$a" "$b" "$c" "$d" "$e"
 done
+echo "(the AOF runs with appendfsync everysec)"
 echo
 printf '%-13s %16s %18s %16s\n' server "full sync secs" "max lag (bytes)" "catch-up ms"
 for kind in ours redis; do
