@@ -222,8 +222,13 @@ func (s *Server) replCron() {
 		}
 		l := r.link
 		off := r.offset
+		// Only a replica that is streaming ACKs: during a diskless
+		// transfer an ACK would tell the master to start the stream right
+		// after the EOF mark, and a mark that is not at the end of what
+		// was read is never found.
+		ack := l != nil && l.state == linkConnected
 		s.mu.Unlock()
-		if l != nil {
+		if ack {
 			l.sendAck(off)
 		}
 	}

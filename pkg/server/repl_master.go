@@ -426,6 +426,12 @@ func (s *Server) sendRDB(rp *replica, fs *fullSync, write func([]byte) error) er
 		if err := <-fs.done; err != nil {
 			return err
 		}
+		// An ACK that came before the mark (a replica that ACKs during
+		// the transfer) is not the one that says the mark was read.
+		select {
+		case <-fs.acked:
+		default:
+		}
 		if err := write(fs.mark); err != nil {
 			return err
 		}
