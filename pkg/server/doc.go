@@ -54,6 +54,12 @@
 // Target connections are cached per "host:port" and closed by the cron
 // after 15 s idle.
 //
+// The semi-async family (SLOTSMGRT*-ASYNC, t_mgrt_async.go; target side in
+// mgrt_async_restore.go) never holds Server.mu across network I/O: a link
+// per DB is a client of the source whose target replies are
+// SLOTSRESTORE-ASYNC-ACK commands, messages go out through its push
+// writer, and callers get their reply later through theirs.
+//
 // # Pub/sub
 //
 // Subscriptions are guarded by Server.mu. A client's first subscription

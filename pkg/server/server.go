@@ -78,6 +78,7 @@ type Server struct {
 
 	mgrtConns     map[string]*mgrtConn // sync migration targets by "host:port" (mu)
 	lastMgrtSweep time.Time            // last idle sweep of mgrtConns (mu)
+	mgrtAsync     *mgrtAsyncState      // semi-async migration links (mu), t_mgrt_async.go
 
 	pst persistState // RDB persistence state (mu)
 	aof *aofState    // append-only file (mu), nil until used (aof.go)
