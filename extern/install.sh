@@ -3,9 +3,16 @@
 # (Debian packages). Installs only what is missing, only when running as
 # root with apt-get available; runs `apt-get update` once, before the first
 # install. Quiet when everything is already present.
+#
+#   install.sh             everything the tests need
+#   install.sh PKG...      only these (make demo: python3 for example/setup.py,
+#                          redis-tools for the redis-cli it tells you to use)
 set -euo pipefail
 
-packages=(zookeeper etcd-server etcd-client redis-server redis-sentinel redis-tools nutcracker)
+packages=(zookeeper etcd-server etcd-client redis-server redis-sentinel redis-tools nutcracker python3)
+if [ $# -gt 0 ]; then
+	packages=("$@")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
