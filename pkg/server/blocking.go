@@ -377,10 +377,12 @@ func init() {
 		&Command{Name: "brpop", Arity: -3, Flags: FlagWrite | FlagNoScript, FirstKey: 1, LastKey: -2, Step: 1, Proc: brpopCommand},
 		&Command{Name: "brpoplpush", Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagNoScript, FirstKey: 1, LastKey: 2, Step: 1, Proc: brpoplpushCommand},
 		&Command{Name: "blmove", Arity: 6, Flags: FlagWrite | FlagDenyOOM | FlagNoScript, FirstKey: 1, LastKey: 2, Step: 1, Proc: blmoveCommand},
-		&Command{Name: "blmpop", Arity: -5, Flags: FlagWrite | FlagNoScript, KeysFn: numkeysKeys(0, 2), Proc: blmpopCommand},
+		// Redis 7.0 lets scripts call BLMPOP and BZMPOP (they do not
+		// block there), unlike the older blocking commands.
+		&Command{Name: "blmpop", Arity: -5, Flags: FlagWrite, KeysFn: numkeysKeys(0, 2), Proc: blmpopCommand},
 		&Command{Name: "bzpopmin", Arity: -3, Flags: FlagWrite | FlagNoScript | FlagFast, FirstKey: 1, LastKey: -2, Step: 1, Proc: bzpopminCommand},
 		&Command{Name: "bzpopmax", Arity: -3, Flags: FlagWrite | FlagNoScript | FlagFast, FirstKey: 1, LastKey: -2, Step: 1, Proc: bzpopmaxCommand},
-		&Command{Name: "bzmpop", Arity: -5, Flags: FlagWrite | FlagNoScript, KeysFn: numkeysKeys(0, 2), Proc: bzmpopCommand},
+		&Command{Name: "bzmpop", Arity: -5, Flags: FlagWrite, KeysFn: numkeysKeys(0, 2), Proc: bzmpopCommand},
 	)
 }
 

@@ -52,6 +52,13 @@ type Config struct {
 
 	HLLSparseMaxBytes int64 // hll-sparse-max-bytes: sparse HyperLogLog size limit
 
+	// Encoding thresholds (read by the type files once per command).
+	SetMaxIntsetEntries    int64 // set-max-intset-entries
+	ZsetMaxListpackEntries int64 // zset-max-listpack-entries (alias zset-max-ziplist-entries)
+	ZsetMaxListpackValue   int64 // zset-max-listpack-value (alias zset-max-ziplist-value)
+	ListMaxListpackSize    int64 // list-max-listpack-size (alias list-max-ziplist-size): >0 entries, -1..-5 4kb..64kb per node
+	ListCompressDepth      int64 // list-compress-depth: accepted, nodes are never compressed
+
 	// notify-keyspace-events: the class mask (notify.go) and its
 	// canonical letters, as CONFIG GET prints them.
 	notifyFlags  int
@@ -77,7 +84,9 @@ func NewConfig() *Config {
 		PidFile: "", ProtectedMode: true, ProtoMaxBulkLen: 512 << 20, Hz: 10,
 		RDBCompression: true, RDBChecksum: true, ReplicaReadOnly: true, SlowlogSlower: 10000,
 		SlowlogMaxLen: 128, ActiveExpire: true, HLLSparseMaxBytes: 3000,
-		extra: map[string]string{},
+		SetMaxIntsetEntries: 512, ZsetMaxListpackEntries: 128, ZsetMaxListpackValue: 64,
+		ListMaxListpackSize: -2,
+		extra:               map[string]string{},
 	}
 }
 
@@ -120,10 +129,9 @@ var harmlessDirectives = map[string]string{
 	"appenddirname": "appendonlydir", "lua-time-limit": "5000", "busy-reply-threshold": "5000",
 	"latency-monitor-threshold": "0",
 	"hash-max-listpack-entries": "512", "hash-max-listpack-value": "64",
-	"hash-max-ziplist-entries": "128", "hash-max-ziplist-value": "64",
-	"list-max-listpack-size": "-2", "list-max-ziplist-size": "-2", "list-compress-depth": "0",
-	"set-max-intset-entries": "512", "zset-max-listpack-entries": "128", "zset-max-listpack-value": "64",
-	"zset-max-ziplist-entries": "128", "zset-max-ziplist-value": "64",
+	// Old names (aliases): listed by CONFIG GET, resolved by find / apply.
+	"hash-max-ziplist-entries": "512", "hash-max-ziplist-value": "64",
+	"list-max-ziplist-size": "-2", "zset-max-ziplist-entries": "128", "zset-max-ziplist-value": "64",
 	"stream-node-max-bytes": "4096", "stream-node-max-entries": "100", "activerehashing": "yes",
 	"client-output-buffer-limit": "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
 	"client-query-buffer-limit":  "1073741824", "aof-rewrite-incremental-fsync": "yes",
@@ -143,6 +151,8 @@ var aliases = map[string]string{
 	"slaveof": "replicaof", "slave-read-only": "replica-read-only",
 	"slave-serve-stale-data": "replica-serve-stale-data", "slave-priority": "replica-priority",
 	"slave-lazy-flush": "replica-lazy-flush", "hash-max-ziplist-entries": "hash-max-listpack-entries",
+	"hash-max-ziplist-value": "hash-max-listpack-value", "list-max-ziplist-size": "list-max-listpack-size",
+	"zset-max-ziplist-entries": "zset-max-listpack-entries", "zset-max-ziplist-value": "zset-max-listpack-value",
 }
 
 func (c *Config) directives() []directive {
@@ -175,12 +185,20 @@ func (c *Config) directives() []directive {
 		{name: "slowlog-log-slower-than", kind: kInt, i: &c.SlowlogSlower, min: -1, max: 1 << 62},
 		{name: "slowlog-max-len", kind: kInt, i: &c.SlowlogMaxLen, min: 0, max: 1 << 31},
 		{name: "hll-sparse-max-bytes", kind: kMem, i: &c.HLLSparseMaxBytes, min: 0, max: math.MaxInt64},
+		{name: "set-max-intset-entries", kind: kInt, i: &c.SetMaxIntsetEntries, min: 0, max: math.MaxInt64},
+		{name: "zset-max-listpack-entries", kind: kInt, i: &c.ZsetMaxListpackEntries, min: 0, max: math.MaxInt64},
+		{name: "zset-max-listpack-value", kind: kMem, i: &c.ZsetMaxListpackValue, min: 0, max: math.MaxInt64},
+		{name: "list-max-listpack-size", kind: kInt, i: &c.ListMaxListpackSize, min: math.MinInt32, max: math.MaxInt32},
+		{name: "list-compress-depth", kind: kInt, i: &c.ListCompressDepth, min: 0, max: math.MaxInt32},
 		// Parsed and canonicalized by apply.
 		{name: "notify-keyspace-events", kind: kString, s: &c.notifyEvents},
 	}
 }
 
 func (c *Config) find(name string) (directive, bool) {
+	if a, ok := aliases[name]; ok { // CONFIG GET of an old name
+		name = a
+	}
 	for _, d := range c.directives() {
 		if d.name == name {
 			return d, true
@@ -357,6 +375,10 @@ func (c *Config) apply(name string, args []string) error {
 		}
 		c.extra[name] = strings.Join(args, " ")
 		switch name { // one setting under two names in Redis 7
+		case "hash-max-listpack-entries":
+			c.extra["hash-max-ziplist-entries"] = c.extra[name]
+		case "hash-max-listpack-value":
+			c.extra["hash-max-ziplist-value"] = c.extra[name]
 		case "lua-time-limit":
 			c.extra["busy-reply-threshold"] = c.extra[name]
 		case "busy-reply-threshold":

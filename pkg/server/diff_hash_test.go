@@ -59,6 +59,15 @@ var diffHashCases = []struct {
 	{"hash-in-multi", []string{"MULTI", "HSET h a 1", "HINCRBY h a 1", "HGET h a", "HINCRBY h a x", "HDEL h a", "EXEC",
 		"EXISTS h", "HSET h a 1", "WATCH h", "HSET h a 1", "MULTI", "PING", "EXEC", "WATCH h", "HDEL h nope", "MULTI", "PING",
 		"EXEC", "WATCH h", "HSETNX h a 2", "MULTI", "PING", "EXEC"}},
+	// Found by TestRandomDiffMixed: after CONFIG SET lowers
+	// hash-max-listpack-entries, any write to a longer listpack hash (an
+	// update too) converts it.
+	{"hash-update-after-lower-limit", []string{"HSET h a 1 b 2 c 3", "HSET h2 a 1 b 2 c 3", "HSET h3 a 1 b 2 c 3",
+		"HSET h4 a 1 b 2 c 3", "HSET h6 a 1 b 2 c 3", "CONFIG SET hash-max-listpack-entries 2", "HSET h a 5", "OBJECT ENCODING h",
+		"HINCRBY h2 a 1", "OBJECT ENCODING h2", "HINCRBYFLOAT h3 c 1.5", "OBJECT ENCODING h3", "HSETNX h4 a 1",
+		"OBJECT ENCODING h4", "HDEL h4 c", "OBJECT ENCODING h4", "HGET h6 a", "OBJECT ENCODING h6",
+		"CONFIG SET hash-max-listpack-entries 3", "HSET h5 a 1 b 2 c 3", "HSET h5 c 4", "OBJECT ENCODING h5",
+		"CONFIG SET hash-max-listpack-entries 512"}},
 }
 
 func hashEntriesLines() []string {

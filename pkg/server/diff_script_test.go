@@ -206,6 +206,16 @@ var diffScriptCases = []struct {
 		`EVAL "for i = 1, 100 do redis.call('sadd', 'st', i) end return redis.call('scard', 'st')" 0`,
 		`EVAL "return redis.call('object','encoding','st')" 0`,
 	}},
+	// Found by TestRandomDiffMixed: Redis 7.0 lets scripts call BLMPOP and
+	// BZMPOP (not BLPOP and the older blocking commands); they do not block.
+	{"blocking-in-scripts", []string{
+		`EVAL "return redis.call('blmpop',0,1,KEYS[1],'right','count',2)" 1 l`, `RPUSH l a b c`,
+		`EVAL "return redis.call('blmpop',0,1,KEYS[1],'right','count',2)" 1 l`, `LRANGE l 0 -1`,
+		`EVAL "return redis.call('bzmpop',0,1,KEYS[1],'min')" 1 z`, `ZADD z 1 a 2 b`,
+		`EVAL "return redis.call('bzmpop',0,1,KEYS[1],'max','count',5)" 1 z`, `SET s x`,
+		`EVAL "return redis.pcall('blmpop',0,1,KEYS[1],'left')" 1 s`, `EVAL "return redis.pcall('blpop',KEYS[1],0)" 1 l`,
+		`EVAL "return redis.pcall('bzpopmin',KEYS[1],0)" 1 z`, `EVAL "return redis.pcall('blmove','a','b','left','left',0)" 0`,
+	}},
 }
 
 func TestDiffScript(t *testing.T) {

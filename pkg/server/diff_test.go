@@ -148,6 +148,28 @@ var diffCases = []struct {
 		"SORT l BY w_* ALPHA DESC", "SORT l STORE", "SORT l GET", "SORT l BY", "SORT l ALPHA LIMIT 1 1 GET # STORE d2", "LRANGE d2 0 -1",
 		"SORT_RO nokey", "SORT_RO l BY nosort"}},
 	{"scan-order", []string{"MSET k1 1 k2 2 k3 3", "EXPIRE k1 100", "sort: KEYS *", "DBSIZE", "kind: SCAN 0 COUNT 100"}},
+	// Found by TestRandomDiffMixed: a bit write leaves a raw string; a
+	// SETBIT or BITFIELD that changes no bit does not touch WATCHed keys.
+	{"bit-write-encoding-watch", []string{"SET k hello", "BITFIELD k GET u8 0", "OBJECT ENCODING k",
+		"BITFIELD k INCRBY u8 0 0", "OBJECT ENCODING k", "SET n 12", "BITFIELD n OVERFLOW FAIL INCRBY u8 0 1000",
+		"OBJECT ENCODING n", "GET n", "SET k hello", "WATCH k", "SETBIT k 0 0", "MULTI", "EXISTS k", "EXEC",
+		"WATCH k", "BITFIELD k OVERFLOW FAIL INCRBY u8 0 1000", "MULTI", "EXISTS k", "EXEC",
+		"WATCH k", "BITFIELD k INCRBY u2 14 -9223372036854775808 SET u8 0 104", "MULTI", "EXISTS k", "EXEC",
+		"WATCH k", "BITFIELD k SET u8 0 105", "MULTI", "EXISTS k", "EXEC", "WATCH k", "SETBIT k 1 0", "MULTI", "EXISTS k", "EXEC",
+		"WATCH k", "SETBIT k 100 0", "MULTI", "EXISTS k", "EXEC", "GET k"}},
+	// Found by TestRandomDiffMixed: SORT converts a packed sorted set for
+	// good; a set sorted BY nosort in a script is sorted (ALPHA).
+	{"sort-side-effects", []string{"ZADD z 2 a 1 b", "SORT z BY nosort", "OBJECT ENCODING z", "ZADD z2 1 x",
+		"SORT_RO z2 LIMIT 0 1", "OBJECT ENCODING z2", "ZADD z3 1 x", "SORT z3 LIMIT x 1", "OBJECT ENCODING z3",
+		"SORT z3 ALPHA STORE d", "OBJECT ENCODING z3", "SADD s 5 1 x 3", "EVAL \"return redis.call('sort',KEYS[1],'by','nosort')\" 1 s",
+		"EVAL \"return redis.call('sort',KEYS[1],'by','nosort','desc','limit',1,2)\" 1 s", "SORT s BY nosort STORE d2", "LRANGE d2 0 -1"}},
+	// Found by TestRandomDiffMixed: LCS was missing.
+	{"lcs", []string{"SET a ohmytext", "SET b mynewtext", "LCS a b", "LCS a b LEN", "LCS a b IDX", "LCS a b IDX MINMATCHLEN 4 WITHMATCHLEN",
+		"LCS a b IDX MINMATCHLEN -3 WITHMATCHLEN", "LCS a b LEN IDX", "LCS a b MINMATCHLEN x", "LCS a b FOO", "LCS a b MINMATCHLEN",
+		"LCS a nokey IDX", "LCS nokey nokey", "RPUSH l x", "LCS l a FOO", "LCS a l", "LCS a", "SET c aaaa", "SET d aa",
+		"LCS c d IDX WITHMATCHLEN", "LCS d c IDX WITHMATCHLEN", "SET e abcabcabc", "SET f cbacbacba", "LCS e f IDX WITHMATCHLEN",
+		"LCS f e IDX WITHMATCHLEN", "LCS e f", "SET g xaybzc", "SET h abc", "LCS g h IDX WITHMATCHLEN", "LCS a a IDX WITHMATCHLEN",
+		"COMMAND GETKEYS LCS a b", "COMMAND INFO lcs"}},
 }
 
 // compareMode splits the mode prefix off a case line.

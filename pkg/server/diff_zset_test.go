@@ -151,6 +151,15 @@ var zsetDiffCases = []struct {
 		"ZMSCORE z", "ZRANK z", "ZREVRANK z", "ZRANGE z 0", "ZRANGESTORE d z 0", "ZREMRANGEBYRANK z 0", "ZPOPMIN",
 		"ZMPOP 1 z", "ZRANDMEMBER", "ZUNION 1", "ZUNIONSTORE d 1", "ZINTERCARD 1", "ZSCAN z", "ZRANGEBYLEX z -",
 		"ZREVRANGEBYSCORE z 1"}},
+	// Found by TestRandomDiffMixed: ZRANGESTORE by score or lex starts a
+	// listpack whatever the number of results, so the zero scores stored
+	// before it converts lose their sign.
+	{"zrangestore-negative-zero", []string{"CONFIG SET zset-max-listpack-entries 3", "ZADD src -0 a -0 b -0 c -0 d -0 e",
+		"ZRANGESTORE d src -inf +inf BYSCORE", "ZRANGE d 0 -1 WITHSCORES", "OBJECT ENCODING d", "ZRANGESTORE d src 0 -1",
+		"ZRANGE d 0 -1 WITHSCORES", "ZRANGESTORE d src 0 2", "ZRANGE d 0 -1 WITHSCORES", "ZRANGESTORE d src +inf -inf BYSCORE REV",
+		"ZRANGE d 0 -1 WITHSCORES", "ZRANGESTORE d src - + BYLEX", "ZRANGE d 0 -1 WITHSCORES",
+		"ZRANGESTORE d src +inf -inf BYSCORE REV LIMIT 1 2", "ZRANGE d 0 -1 WITHSCORES", "CONFIG SET zset-max-listpack-entries 0",
+		"ZRANGESTORE d src -inf +inf BYSCORE", "ZRANGE d 0 -1 WITHSCORES", "CONFIG SET zset-max-listpack-entries 128"}},
 	{"zset-multi", []string{"ZADD z 1 a", "WATCH z", "ZADD z 1 a", "MULTI", "ZCARD z", "EXEC", "WATCH z", "ZINCRBY z 1 a",
 		"MULTI", "ZCARD z", "EXEC", "MULTI", "ZADD z 5 b", "ZRANGE z 0 -1 WITHSCORES", "ZADD z x c", "ZPOPMIN z", "EXEC"}},
 }

@@ -34,7 +34,7 @@ func checkList(t *testing.T, l *listObj, ref [][]byte) {
 		if nd.n == 0 {
 			t.Fatalf("node %d is empty", i)
 		}
-		if nd.n > 1 && nd.size() > listNodeMax {
+		if nd.n > 1 && (nd.size() > l.maxBytes || nd.n > l.maxCount) {
 			t.Fatalf("node %d holds %d bytes in %d entries", i, nd.size(), nd.n)
 		}
 		bufs += int64(cap(nd.buf))

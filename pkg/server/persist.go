@@ -393,6 +393,7 @@ func (s *Server) loadRDB(r io.Reader) (loadStats, error) {
 	now := s.ks.now
 	master := s.cfg.ReplicaOfHost == ""
 	ndb := len(s.ks.dbs)
+	lim := s.encLimits()
 	err := rd.Run(rdb.Handlers{
 		Aux: func(k, v []byte) error {
 			st.aux[string(k)] = string(v)
@@ -410,7 +411,7 @@ func (s *Server) loadRDB(r io.Reader) (loadStats, error) {
 			if db.peek(e.Key) != nil {
 				return fmt.Errorf("duplicate key '%s' found in the RDB file", e.Key)
 			}
-			ent, err := entryFromRDB(&e.Value)
+			ent, err := entryFromRDBLim(&e.Value, &lim)
 			if err != nil {
 				return fmt.Errorf("key '%s': %w", e.Key, err)
 			}

@@ -29,8 +29,9 @@ type rdbValue interface {
 	rdbObject() rdb.Object
 }
 
-// rdbDecoder builds a server value from a decoded rdb.Object.
-type rdbDecoder func(o *rdb.Object) (Object, error)
+// rdbDecoder builds a server value from a decoded rdb.Object, choosing its
+// encoding by the server's thresholds lim.
+type rdbDecoder func(o *rdb.Object, lim *encLimits) (Object, error)
 
 // rdbDecoders is indexed by rdb.Kind; filled from init functions.
 var rdbDecoders [rdb.KindHash + 1]rdbDecoder
@@ -71,14 +72,18 @@ func dumpEntry(e *Entry) ([]byte, error) {
 	return rdb.EncodeDump(&o, rdb.DumpVersion)
 }
 
-// entryFromRDB builds a new entry (no expiry) owning o's slices.
-func entryFromRDB(o *rdb.Object) (*Entry, error) {
+// entryFromRDB builds a new entry (no expiry) owning o's slices, with the
+// default encoding thresholds.
+func entryFromRDB(o *rdb.Object) (*Entry, error) { return entryFromRDBLim(o, &defaultEncLimits) }
+
+// entryFromRDBLim is entryFromRDB with the thresholds of a server.
+func entryFromRDBLim(o *rdb.Object, lim *encLimits) (*Entry, error) {
 	if o.Kind == rdb.KindString {
 		return NewStringEntry(o.Str), nil
 	}
 	if int(o.Kind) < len(rdbDecoders) && rdbDecoders[o.Kind] == nil {
 		if fn := rdbFallbackDecoder(o.Kind); fn != nil {
-			v, err := fn(o)
+			v, err := fn(o, lim)
 			if err != nil {
 				return nil, err
 			}
@@ -88,7 +93,7 @@ func entryFromRDB(o *rdb.Object) (*Entry, error) {
 	if int(o.Kind) >= len(rdbDecoders) || rdbDecoders[o.Kind] == nil {
 		return nil, fmt.Errorf("%w: %v values are not supported yet", rdb.ErrUnsupportedType, o.Kind)
 	}
-	v, err := rdbDecoders[o.Kind](o)
+	v, err := rdbDecoders[o.Kind](o, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -97,11 +102,26 @@ func entryFromRDB(o *rdb.Object) (*Entry, error) {
 
 // decodePayload verifies and decodes a DUMP payload into a new entry.
 func decodePayload(payload []byte, maxVersion uint16) (*Entry, error) {
+	return decodePayloadLim(payload, maxVersion, &defaultEncLimits)
+}
+
+// decodePayloadLim is decodePayload with the thresholds of a server.
+func decodePayloadLim(payload []byte, maxVersion uint16, lim *encLimits) (*Entry, error) {
 	o, err := rdb.DecodeDump(payload, maxVersion)
 	if err != nil {
 		return nil, err
 	}
-	return entryFromRDB(&o)
+	if len(payload) > 0 {
+		switch payload[0] {
+		case rdb.TypeZSetZiplist, rdb.TypeZSetListpack, rdb.TypeHashZiplist, rdb.TypeHashListpack:
+			// Redis keeps a packed sorted set or hash packed when only
+			// its values are now too long: it checks the entry count.
+			l := *lim
+			l.zsetValue, l.hash.value = math.MaxInt, math.MaxInt
+			lim = &l
+		}
+	}
+	return entryFromRDBLim(&o, lim)
 }
 
 // Fallback conversions for sets and sorted sets, used until their type
@@ -139,13 +159,16 @@ func rdbFallbackDecoder(k rdb.Kind) rdbDecoder {
 
 // rdbFallbackSet builds a set; duplicate members are refused as Redis 7
 // does.
-func rdbFallbackSet(o *rdb.Object) (Object, error) {
+func rdbFallbackSet(o *rdb.Object, lim *encLimits) (Object, error) {
 	if len(o.Set) == 0 {
 		return nil, rdb.ErrEmptyKey
 	}
 	s := newSetObject()
+	if len(o.Set) > lim.setInts {
+		s.convert()
+	}
 	for _, m := range o.Set {
-		if !s.Add(m) {
+		if !s.Add(m, lim.setInts) {
 			return nil, fmt.Errorf("%w: duplicate set member", rdb.ErrBadFormat)
 		}
 	}
@@ -154,7 +177,7 @@ func rdbFallbackSet(o *rdb.Object) (Object, error) {
 
 // rdbFallbackZSet builds a sorted set; duplicate members and NaN scores
 // are refused as Redis 7 does.
-func rdbFallbackZSet(o *rdb.Object) (Object, error) {
+func rdbFallbackZSet(o *rdb.Object, lim *encLimits) (Object, error) {
 	if len(o.ZSet) == 0 {
 		return nil, rdb.ErrEmptyKey
 	}
@@ -178,5 +201,5 @@ func rdbFallbackZSet(o *rdb.Object) (Object, error) {
 		}
 		seen[e.member] = struct{}{}
 	}
-	return zsetFromSorted(ents), nil
+	return zsetFromSorted(ents, lim), nil
 }

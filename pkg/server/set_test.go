@@ -58,7 +58,7 @@ func TestSetObjectModel(t *testing.T) {
 				member = "x" + strconv.Itoa(r.IntN(10))
 			}
 			if r.IntN(3) > 0 {
-				if s.Add([]byte(member)) == m[member] {
+				if s.Add([]byte(member), setMaxIntsetEntries) == m[member] {
 					t.Fatalf("Add(%s) disagrees with the model", member)
 				}
 				m[member] = true
@@ -80,12 +80,12 @@ func TestSetObjectModel(t *testing.T) {
 func TestSetEncoding(t *testing.T) {
 	s := newSetObject()
 	for i := 0; i < setMaxIntsetEntries; i++ {
-		s.Add([]byte(strconv.Itoa(i * 3)))
+		s.Add([]byte(strconv.Itoa(i*3)), setMaxIntsetEntries)
 	}
 	if s.Encoding() != "intset" {
 		t.Fatalf("encoding %s at the limit", s.Encoding())
 	}
-	s.Add([]byte("-1"))
+	s.Add([]byte("-1"), setMaxIntsetEntries)
 	if s.Encoding() != "hashtable" {
 		t.Fatal("no conversion above the limit")
 	}
@@ -97,8 +97,8 @@ func TestSetEncoding(t *testing.T) {
 	}
 	for _, v := range []string{"01", "+1", " 1", "1.0", "", "18446744073709551616"} {
 		x := newSetObject()
-		x.Add([]byte("5"))
-		x.Add([]byte(v))
+		x.Add([]byte("5"), setMaxIntsetEntries)
+		x.Add([]byte(v), setMaxIntsetEntries)
 		if x.Encoding() != "hashtable" {
 			t.Errorf("%q kept the intset encoding", v)
 		}
@@ -292,8 +292,8 @@ func TestSetZSetShrink(t *testing.T) {
 	var zm zmodel
 	for i := 0; i < 5000; i++ {
 		m := "m" + strconv.Itoa(i)
-		s.Add([]byte(m))
-		z.Insert(m, float64(i%7))
+		s.Add([]byte(m), setMaxIntsetEntries)
+		z.Insert(m, float64(i%7), &defaultEncLimits)
 		model[m] = true
 	}
 	for i := 0; i < 4900; i++ {

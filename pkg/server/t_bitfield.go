@@ -120,6 +120,7 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 		}
 	}
 	var e *Entry
+	grown := false // the string was created or extended
 	db := c.db
 	if readonly {
 		e = db.LookupRead(argv[1])
@@ -141,9 +142,13 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 			e = NewStringEntry(make([]byte, need))
 			e.enc = encRaw
 			db.Add(argv[1], e)
-		} else if len(e.str) < need {
-			e.str = growZero(e.str, need)
-			e.enc = encRaw
+			grown = true
+		} else {
+			if len(e.str) < need {
+				e.str = growZero(e.str, need)
+				grown = true
+			}
+			e.enc = encRaw // Redis unshares the value as a raw string for any write op
 		}
 	}
 	c.addArrayLen(len(ops))
@@ -178,7 +183,7 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 				res = nv + incr
 			}
 			setBits(p, o.offset, o.bits, uint64(res))
-			changed = true
+			changed = changed || grown || res != old // as Redis counts changes
 			if o.op == bfSet {
 				c.addInt(old)
 			} else {
@@ -202,7 +207,7 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 				res = nv + uint64(incr)
 			}
 			setBits(p, o.offset, o.bits, res)
-			changed = true
+			changed = changed || grown || res != old
 			if o.op == bfSet {
 				c.addInt(int64(old))
 			} else {
@@ -210,7 +215,10 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 			}
 		}
 	}
-	if !readonly && (changed || e != nil) {
+	if !readonly && (changed || grown) {
+		// Like Redis, operations that changed no bit (or all failed with
+		// OVERFLOW FAIL) do not touch WATCHed keys, unless the string
+		// was created or had to grow.
 		db.Modified(argv[1], e)
 	}
 	if !readonly && changed {

@@ -57,8 +57,9 @@ func setbitCommand(c *client, argv [][]byte) {
 		e.str[byteIdx] &^= bit
 	}
 	e.enc = encRaw
-	c.db.Modified(argv[1], e)
 	if dirty || old != (on == 1) {
+		// Like Redis, an unchanged bit does not touch WATCHed keys.
+		c.db.Modified(argv[1], e)
 		c.notify(notifyString, "setbit", argv[1])
 	}
 	c.addBool(old)

@@ -101,7 +101,8 @@ func restoreCommand(c *client, argv [][]byte) {
 		c.addError("ERR Invalid TTL value, must be >= 0")
 		return
 	}
-	e, err := decodePayload(argv[3], rdb.MaxVersionRedis7)
+	lim := c.s.encLimits()
+	e, err := decodePayloadLim(argv[3], rdb.MaxVersionRedis7, &lim)
 	if err != nil {
 		c.addError(restorePayloadError(err))
 		return

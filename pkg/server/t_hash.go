@@ -276,12 +276,13 @@ func (h *hashObj) set(field, value []byte, lim hashLimits) bool {
 		ent := hpAppend(nil, value)
 		if len(ent) == vb-va {
 			copy(h.lp[va:], ent)
-			return false
+		} else {
+			size := len(h.lp) - (vb - va) + len(ent)
+			nb := make([]byte, 0, size+size/8)
+			nb = append(append(append(nb, h.lp[:va]...), ent...), h.lp[vb:]...)
+			h.lp = nb
 		}
-		size := len(h.lp) - (vb - va) + len(ent)
-		nb := make([]byte, 0, size+size/8)
-		nb = append(append(append(nb, h.lp[:va]...), ent...), h.lp[vb:]...)
-		h.lp = nb
+		h.convertIfLong(n, va+len(ent), lim)
 		return false
 	}
 	need := len(h.lp) + hpSize(len(field)) + hpSize(len(value))
@@ -293,6 +294,25 @@ func (h *hashObj) set(field, value []byte, lim hashLimits) bool {
 		h.convert()
 	}
 	return true
+}
+
+// convertIfLong converts a listpack with more than lim.entries fields, as
+// Redis does after any write, an update too (the limit may have been
+// lowered by CONFIG SET since the hash grew): the fields before the
+// updated one are n, the ones after it start at offset off.
+func (h *hashObj) convertIfLong(n, off int, lim hashLimits) {
+	if len(h.lp)/2 <= lim.entries { // every entry takes 1 byte or more
+		return
+	}
+	n++
+	for off < len(h.lp) && n <= lim.entries {
+		_, off = hpRead(h.lp, off)
+		_, off = hpRead(h.lp, off)
+		n++
+	}
+	if n > lim.entries {
+		h.convert()
+	}
 }
 
 // del removes field and reports whether it existed.
@@ -919,16 +939,16 @@ func (h *hashObj) rdbObject() rdb.Object {
 
 // hashFromRDB builds a hash with the default encoding thresholds; Redis 7
 // refuses empty hashes and duplicate fields.
-func hashFromRDB(o *rdb.Object) (Object, error) {
+func hashFromRDB(o *rdb.Object, lim *encLimits) (Object, error) {
 	if len(o.Hash) == 0 {
 		return nil, fmt.Errorf("%w: empty hash", rdb.ErrBadFormat)
 	}
 	h := newHashObj()
-	if len(o.Hash) > defaultHashLimits.entries {
+	if len(o.Hash) > lim.hash.entries {
 		h.ht = &hashTable{m: make(map[string]string, len(o.Hash))}
 	}
 	for _, f := range o.Hash {
-		if !h.set(f.Name, f.Value, defaultHashLimits) {
+		if !h.set(f.Name, f.Value, lim.hash) {
 			return nil, fmt.Errorf("%w: duplicate hash field", rdb.ErrBadFormat)
 		}
 	}

@@ -11,14 +11,16 @@ import (
 )
 
 // Lists are chunked like Redis's quicklist: a sequence of nodes, each a
-// packed buffer of entries of at most listNodeMax bytes
-// (list-max-listpack-size -2). An entry is uvarint(len), the bytes, and the
+// packed buffer of entries of at most maxBytes bytes and maxCount entries,
+// fixed when the list is created from list-max-listpack-size (-1..-5: 4 KB
+// to 64 KB; n > 0: n entries within 8 KB), as Redis fixes a quicklist's
+// fill. An entry is uvarint(len), the bytes, and the
 // same uvarint with its bytes reversed, so a node can be walked in both
 // directions (like a listpack's backlen). A node keeps its entries in
 // buf[lo:], leaving head room for pushes at the front.
 
 const (
-	listNodeMax      = 8192 // bytes of entries per node
+	listNodeMax      = 8192 // bytes of entries per node (fill -2, and the cap of counted fills)
 	listNodeOverhead = 64   // listNode struct, its allocation and slice slot
 	listObjOverhead  = 48   // listObj struct
 )
@@ -43,9 +45,28 @@ type listObj struct {
 	front int
 	count int
 	bufs  int64 // sum of cap(buf) of every node
+
+	maxBytes int // bytes of entries per node (a single larger entry is alone)
+	maxCount int // entries per node
 }
 
-func newListObj() *listObj { return &listObj{} }
+// newListObj returns an empty list with Redis's default node size (fill
+// -2), the one SORT ... STORE uses whatever the configuration.
+func newListObj() *listObj { return &listObj{maxBytes: listNodeMax, maxCount: math.MaxInt} }
+
+// newListObjFill returns an empty list with nodes sized by a
+// list-max-listpack-size value (clamped to -5..32767 like Redis's
+// quicklist; 0 means one entry per node).
+func newListObjFill(fill int) *listObj {
+	l := &listObj{maxBytes: listNodeMax, maxCount: math.MaxInt}
+	switch {
+	case fill < 0:
+		l.maxBytes = 4096 << (min(-fill, 5) - 1)
+	default:
+		l.maxCount = min(max(fill, 1), 1<<15-1)
+	}
+	return l
+}
 
 // Type implements Object.
 func (l *listObj) Type() ValueType { return TypeList }
@@ -60,7 +81,7 @@ func (l *listObj) MemSize() int64 {
 
 // Copy implements Object.
 func (l *listObj) Copy() Object {
-	n := &listObj{count: l.count, nodes: make([]*listNode, len(l.nodes))}
+	n := &listObj{count: l.count, nodes: make([]*listNode, len(l.nodes)), maxBytes: l.maxBytes, maxCount: l.maxCount}
 	for i, nd := range l.nodes {
 		b := slices.Clone(nd.data())
 		n.nodes[i] = &listNode{buf: b, n: nd.n}
@@ -147,20 +168,21 @@ func readEntryBwd(b []byte, end int) ([]byte, int) {
 	return b[vstart:vend:vend], vstart - h
 }
 
-// growCap picks a buffer capacity for need bytes of entries.
-func growCap(need int) int {
+// growCap picks a buffer capacity for need bytes of entries in a node of
+// at most lim bytes.
+func growCap(need, lim int) int {
 	c := need + need/4 + 16
 	if need >= 1024 {
-		// Past 1 KB, double: a node filling up to listNodeMax is then
+		// Past 1 KB, double: a node filling up to lim is then
 		// copied a few times rather than ~15 (LPUSH/RPUSH on long lists),
 		// and only the two end nodes of a list can have slack.
 		c = 2 * need
 	}
-	if need > listNodeMax {
+	if need > lim {
 		return need
 	}
-	if c > listNodeMax {
-		c = listNodeMax
+	if c > lim {
+		c = lim
 	}
 	return c
 }
@@ -171,7 +193,7 @@ func (l *listObj) nodePushBack(nd *listNode, v []byte) {
 	sz := listEntrySize(len(v))
 	if len(nd.buf)+sz > cap(nd.buf) {
 		old := cap(nd.buf)
-		nb := make([]byte, nd.size(), growCap(nd.size()+sz))
+		nb := make([]byte, nd.size(), growCap(nd.size()+sz, l.maxBytes))
 		copy(nb, nd.data())
 		nd.buf, nd.lo = nb, 0
 		l.bufs += int64(cap(nb) - old)
@@ -186,7 +208,7 @@ func (l *listObj) nodePushFront(nd *listNode, v []byte) {
 	sz := listEntrySize(len(v))
 	if nd.lo < sz {
 		old := cap(nd.buf)
-		nc := growCap(nd.size() + sz)
+		nc := growCap(nd.size()+sz, l.maxBytes)
 		nb := make([]byte, nc)
 		copy(nb[nc-nd.size():], nd.data())
 		nd.buf, nd.lo = nb, nc-nd.size()
@@ -201,7 +223,7 @@ func (l *listObj) nodePushFront(nd *listNode, v []byte) {
 func (l *listObj) shrink(nd *listNode) {
 	if cap(nd.buf) >= 512 && nd.size()*3 < cap(nd.buf) {
 		old := cap(nd.buf)
-		nb := make([]byte, nd.size(), growCap(nd.size()))
+		nb := make([]byte, nd.size(), growCap(nd.size(), l.maxBytes))
 		copy(nb, nd.data())
 		nd.buf, nd.lo = nb, 0
 		l.bufs += int64(cap(nb) - old)
@@ -265,17 +287,17 @@ func (l *listObj) insertNode(i int, nd *listNode) {
 // several nodes and is likely to keep growing (LPUSH/RPUSH streams), so
 // the node is not copied again and again while it fills.
 func (l *listObj) newNodeCap(sz int) int {
-	if len(l.nodes) >= 2 && sz <= listNodeMax {
-		return listNodeMax
+	if len(l.nodes) >= 2 && sz <= l.maxBytes && l.maxCount == math.MaxInt {
+		return l.maxBytes
 	}
-	return growCap(sz)
+	return growCap(sz, l.maxBytes)
 }
 
 // List operations.
 
 func (l *listObj) pushBack(v []byte) {
 	sz := listEntrySize(len(v))
-	if k := len(l.nodes); k > 0 && l.nodes[k-1].size()+sz <= listNodeMax {
+	if k := len(l.nodes); k > 0 && l.nodes[k-1].size()+sz <= l.maxBytes && l.nodes[k-1].n < l.maxCount {
 		l.nodePushBack(l.nodes[k-1], v)
 	} else {
 		nd := &listNode{buf: make([]byte, 0, l.newNodeCap(sz))}
@@ -287,7 +309,7 @@ func (l *listObj) pushBack(v []byte) {
 
 func (l *listObj) pushFront(v []byte) {
 	sz := listEntrySize(len(v))
-	if len(l.nodes) > 0 && l.nodes[0].size()+sz <= listNodeMax {
+	if len(l.nodes) > 0 && l.nodes[0].size()+sz <= l.maxBytes && l.nodes[0].n < l.maxCount {
 		l.nodePushFront(l.nodes[0], v)
 	} else {
 		c := l.newNodeCap(sz)
@@ -436,7 +458,7 @@ func (l *listObj) splice(k, a, b int, ins []byte, del, add int) {
 		copy(d[a+len(ins):], d[b:])
 		nd.buf = nd.buf[:nd.lo+size]
 	} else {
-		nb := make([]byte, size, growCap(size))
+		nb := make([]byte, size, growCap(size, l.maxBytes))
 		copy(nb, d[:a])
 		copy(nb[a:], ins)
 		copy(nb[a+len(ins):], d[b:])
@@ -448,16 +470,21 @@ func (l *listObj) splice(k, a, b int, ins []byte, del, add int) {
 	switch {
 	case nd.n == 0:
 		l.removeNode(k)
-	case size > listNodeMax && nd.n > 1:
+	case (size > l.maxBytes || nd.n > l.maxCount) && nd.n > 1:
 		l.split(k)
 	default:
 		l.shrink(nd)
-		l.mergeAround(k)
+		if l.maxCount == math.MaxInt || add > del {
+			// Counted nodes (list-max-listpack-size > 0) are not merged
+			// after deletions and replacements, as in Redis, so DEBUG
+			// OBJECT's node count matches.
+			l.mergeAround(k)
+		}
 	}
 }
 
-// split cuts an oversized node into nodes of at most listNodeMax bytes
-// (a single larger entry gets a node of its own).
+// split cuts an oversized node into nodes of at most maxBytes bytes and
+// maxCount entries (a single larger entry gets a node of its own).
 func (l *listObj) split(k int) {
 	nd := l.nodes[k]
 	d := nd.data()
@@ -465,32 +492,38 @@ func (l *listObj) split(k int) {
 	start, n := 0, 0
 	for off := 0; off < len(d); {
 		_, next := readEntryFwd(d, off)
-		if n > 0 && next-start > listNodeMax {
-			parts = append(parts, newNodeFrom(d[start:off], n))
+		if n > 0 && (next-start > l.maxBytes || n >= l.maxCount) {
+			parts = append(parts, newNodeFrom(d[start:off], n, l.maxBytes))
 			start, n = off, 0
 		}
 		off = next
 		n++
 	}
-	parts = append(parts, newNodeFrom(d[start:], n))
+	parts = append(parts, newNodeFrom(d[start:], n, l.maxBytes))
 	l.removeNode(k)
 	for i, p := range parts {
 		l.insertNode(k+i, p)
 	}
 }
 
-func newNodeFrom(d []byte, n int) *listNode {
-	b := make([]byte, len(d), growCap(len(d)))
+func newNodeFrom(d []byte, n, lim int) *listNode {
+	b := make([]byte, len(d), growCap(len(d), lim))
 	copy(b, d)
 	return &listNode{buf: b, n: n}
 }
 
+// canMerge reports whether nodes x and y fit together in half a node (in
+// bytes) and in one node (in entries).
+func (l *listObj) canMerge(x, y *listNode) bool {
+	return x.size()+y.size() <= l.maxBytes/2 && x.n+y.n <= l.maxCount
+}
+
 // mergeAround merges node k with a neighbour when both fit in one node.
 func (l *listObj) mergeAround(k int) {
-	if k+1 < len(l.nodes) && l.nodes[k].size()+l.nodes[k+1].size() <= listNodeMax/2 {
+	if k+1 < len(l.nodes) && l.canMerge(l.nodes[k], l.nodes[k+1]) {
 		l.merge(k)
 	}
-	if k > 0 && k < len(l.nodes) && l.nodes[k-1].size()+l.nodes[k].size() <= listNodeMax/2 {
+	if k > 0 && k < len(l.nodes) && l.canMerge(l.nodes[k-1], l.nodes[k]) {
 		l.merge(k - 1)
 	}
 }
@@ -498,7 +531,7 @@ func (l *listObj) mergeAround(k int) {
 // merge joins nodes k and k+1.
 func (l *listObj) merge(k int) {
 	x, y := l.nodes[k], l.nodes[k+1]
-	d := make([]byte, 0, growCap(x.size()+y.size()))
+	d := make([]byte, 0, growCap(x.size()+y.size(), l.maxBytes))
 	d = append(append(d, x.data()...), y.data()...)
 	nd := &listNode{buf: d, n: x.n + y.n}
 	l.removeNode(k + 1)
@@ -596,7 +629,7 @@ func (l *listObj) remove(v []byte, count int64) int {
 			k++
 		}
 	}
-	if removed > 0 {
+	if removed > 0 && l.maxCount == math.MaxInt {
 		l.mergeAll()
 	}
 	return removed
@@ -605,7 +638,7 @@ func (l *listObj) remove(v []byte, count int64) int {
 // mergeAll merges every pair of adjacent nodes that fit in half a node.
 func (l *listObj) mergeAll() {
 	for i := 0; i+1 < len(l.nodes); {
-		if l.nodes[i].size()+l.nodes[i+1].size() <= listNodeMax/2 {
+		if l.canMerge(l.nodes[i], l.nodes[i+1]) {
 			l.merge(i)
 		} else {
 			i++
@@ -691,7 +724,7 @@ func (c *client) pushGeneric(argv [][]byte, head, onlyExisting bool) {
 			c.addInt(0)
 			return
 		}
-		l = newListObj()
+		l = newListObjFill(int(c.s.cfg.ListMaxListpackSize))
 		for _, v := range argv[2:] {
 			l.push(v, head)
 		}
@@ -1111,7 +1144,7 @@ func (db *DB) lmove(s *Server, out *[]byte, src, dst []byte, se *Entry, srcHead,
 	sl := se.obj.(*listObj)
 	v := sl.pop(srcHead)
 	if de == nil {
-		dl := newListObj()
+		dl := newListObjFill(int(s.cfg.ListMaxListpackSize))
 		dl.push(v, dstHead)
 		db.Add(dst, NewObjectEntry(dl))
 		db.signalListReady(dst)
@@ -1272,11 +1305,11 @@ func (l *listObj) rdbObject() rdb.Object {
 }
 
 // listFromRDB builds a list; Redis 7 refuses empty ones.
-func listFromRDB(o *rdb.Object) (Object, error) {
+func listFromRDB(o *rdb.Object, lim *encLimits) (Object, error) {
 	if len(o.List) == 0 {
 		return nil, fmt.Errorf("%w: empty list", rdb.ErrBadFormat)
 	}
-	l := newListObj()
+	l := newListObjFill(lim.listFill)
 	for _, v := range o.List {
 		l.pushBack(v)
 	}

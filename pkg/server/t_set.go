@@ -9,11 +9,55 @@ import (
 )
 
 // Sets. Like Redis 7.0, a set is an intset (sorted integers) while every
-// member is an integer and there are at most setMaxIntsetEntries of them,
-// and a hash table afterwards; the conversion is one-way.
+// member is an integer and there are at most set-max-intset-entries of
+// them, and a hash table afterwards; the conversion is one-way.
+
+// encLimits are the encoding thresholds of sets, sorted sets and lists
+// (config.go), and of hashes (t_hash.go). Commands read them once per
+// command (Server.encLimits, or setMaxInts for sets; mu held) and pass them
+// down, so a CONFIG SET applies to later writes as in Redis; RESTORE and
+// RDB loading pick encodings by them too (rdbconv.go).
+type encLimits struct {
+	setInts     int // set-max-intset-entries
+	zsetEntries int // zset-max-listpack-entries
+	zsetValue   int // zset-max-listpack-value
+	listFill    int // list-max-listpack-size
+	hash        hashLimits
+}
+
+// defaultEncLimits are Redis 7.0's defaults.
+var defaultEncLimits = encLimits{setInts: setMaxIntsetEntries, zsetEntries: zsetMaxListpackEntries,
+	zsetValue: zsetMaxListpackValue, listFill: -2, hash: defaultHashLimits}
+
+// clampInt converts a configured int64 threshold to int.
+func clampInt(v int64) int { return int(min(v, math.MaxInt)) }
+
+// encLimits reads the thresholds from the configuration (mu held).
+func (s *Server) encLimits() encLimits {
+	cfg := s.cfg
+	return encLimits{
+		setInts:     clampInt(cfg.SetMaxIntsetEntries),
+		zsetEntries: clampInt(cfg.ZsetMaxListpackEntries),
+		zsetValue:   clampInt(cfg.ZsetMaxListpackValue),
+		listFill:    int(cfg.ListMaxListpackSize),
+		hash:        s.hashLimits(),
+	}
+}
+
+// zsetLimits is encLimits for sorted set commands: only the zset fields
+// are read from the configuration (no map lookups for the hash ones).
+func (s *Server) zsetLimits() encLimits {
+	l := defaultEncLimits
+	l.zsetEntries = clampInt(s.cfg.ZsetMaxListpackEntries)
+	l.zsetValue = clampInt(s.cfg.ZsetMaxListpackValue)
+	return l
+}
 
 // setMaxIntsetEntries is Redis's set-max-intset-entries default.
 const setMaxIntsetEntries = 512
+
+// setMaxInts is set-max-intset-entries (mu held).
+func (s *Server) setMaxInts() int { return clampInt(s.cfg.SetMaxIntsetEntries) }
 
 func init() {
 	wm := FlagWrite | FlagDenyOOM
@@ -112,14 +156,15 @@ func (s *setObject) convert() {
 	s.ints = intset{}
 }
 
-// Add inserts member and reports whether it was new.
-func (s *setObject) Add(member []byte) bool {
+// Add inserts member and reports whether it was new; an intset holds at
+// most maxInts members (set-max-intset-entries, Server.encLimits).
+func (s *setObject) Add(member []byte, maxInts int) bool {
 	if s.m == nil {
 		if v, ok := parseInt64(member); ok {
 			if _, found := s.ints.search(v); found {
 				return false
 			}
-			if s.ints.len()+1 <= setMaxIntsetEntries {
+			if s.ints.len() < maxInts {
 				return s.ints.insert(v)
 			}
 		}
@@ -135,7 +180,7 @@ func (s *setObject) Add(member []byte) bool {
 }
 
 // addString is Add for a member already held as a string.
-func (s *setObject) addString(member string) bool {
+func (s *setObject) addString(member string, maxInts int) bool {
 	if s.m != nil {
 		if _, ok := s.m[member]; ok {
 			return false
@@ -145,7 +190,7 @@ func (s *setObject) addString(member string) bool {
 		s.peak = max(s.peak, len(s.m))
 		return true
 	}
-	return s.Add([]byte(member))
+	return s.Add([]byte(member), maxInts)
 }
 
 // Remove deletes member and reports whether it was present.
@@ -266,8 +311,9 @@ func saddCommand(c *client, argv [][]byte) {
 		created = true
 	}
 	added := 0
+	maxInts := c.s.setMaxInts()
 	for _, m := range argv[2:] {
-		if s.Add(m) {
+		if s.Add(m, maxInts) {
 			added++
 		}
 	}
@@ -529,10 +575,10 @@ func smoveCommand(c *client, argv [][]byte) {
 	db.setAfterRemove(srcKey, se, src)
 	if de == nil {
 		d := newSetObject()
-		d.Add(member)
+		d.Add(member, c.s.setMaxInts())
 		db.Add(dstKey, NewObjectEntry(d))
 		c.notify(notifySet, "sadd", dstKey)
-	} else if de.obj.(*setObject).Add(member) {
+	} else if de.obj.(*setObject).Add(member, c.s.setMaxInts()) {
 		db.Modified(dstKey, de)
 		c.notify(notifySet, "sadd", dstKey)
 	}
@@ -604,8 +650,9 @@ func (c *client) sinterGeneric(keys [][]byte, dst []byte, cardOnly bool, limit i
 		c.addInt(card)
 	case dst != nil:
 		res := newSetObject()
+		maxInts := c.s.setMaxInts()
 		for _, m := range out {
-			res.addString(m)
+			res.addString(m, maxInts)
 		}
 		c.storeSet(dst, res, "sinterstore")
 	default:
@@ -669,6 +716,7 @@ func (c *client) sunionDiffGeneric(keys [][]byte, dst []byte, diff bool) {
 		sets[i] = e.obj.(*setObject)
 	}
 	res := newSetObject()
+	maxInts := c.s.setMaxInts()
 	if diff {
 		if sets[0] != nil {
 			sets[0].each(func(m string) bool {
@@ -677,7 +725,7 @@ func (c *client) sunionDiffGeneric(keys [][]byte, dst []byte, diff bool) {
 						return true
 					}
 				}
-				res.addString(m)
+				res.addString(m, maxInts)
 				return true
 			})
 		}
@@ -687,11 +735,11 @@ func (c *client) sunionDiffGeneric(keys [][]byte, dst []byte, diff bool) {
 				continue
 			}
 			if s.m == nil && res.m == nil {
-				res.unionInts(s.ints.values())
+				res.unionInts(s.ints.values(), maxInts)
 				continue
 			}
 			s.each(func(m string) bool {
-				res.addString(m)
+				res.addString(m, maxInts)
 				return true
 			})
 		}
@@ -709,7 +757,7 @@ func (c *client) sunionDiffGeneric(keys [][]byte, dst []byte, diff bool) {
 
 // unionInts merges a sorted integer list into an intset, converting when
 // the result is too large.
-func (s *setObject) unionInts(vs []int64) {
+func (s *setObject) unionInts(vs []int64, maxInts int) {
 	cur := s.ints.values()
 	merged := make([]int64, 0, len(cur)+len(vs))
 	i, j := 0, 0
@@ -728,7 +776,7 @@ func (s *setObject) unionInts(vs []int64) {
 		}
 	}
 	s.ints = intsetFromSorted(merged)
-	if len(merged) > setMaxIntsetEntries {
+	if len(merged) > maxInts {
 		s.convert()
 	}
 }

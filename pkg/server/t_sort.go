@@ -80,9 +80,20 @@ func (c *client) sortGeneric(argv [][]byte, readonly bool) {
 		}
 	}
 	_, isSet := obj.(*setObject)
-	if dontsort && isSet && storekey != nil {
-		// A set has no order of its own: make STORE deterministic.
+	if dontsort && isSet && (storekey != nil || c.isScriptClient()) {
+		// A set has no order of its own: make STORE and scripts
+		// deterministic.
 		dontsort, alpha, sortby = false, true, nil
+	}
+	if z, ok := obj.(*zsetObject); ok && z.zsl == nil {
+		// Like Redis, convert a packed sorted set for good before sorting
+		// it (the value does not change: only its memory is accounted).
+		// SORT_RO is a reader: serialize a pending snapshot shard first.
+		db.cow(SlotOf(argv[1]))
+		z.convert()
+		n := entrySize(string(argv[1]), e)
+		db.ks.used += n - e.mem
+		e.mem = n
 	}
 	vectorlen := 0
 	switch o := obj.(type) {

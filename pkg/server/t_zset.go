@@ -171,6 +171,7 @@ done:
 		created = true
 	}
 	added, updated, processed := 0, 0, 0
+	lim := c.s.zsetLimits()
 	var score float64
 	var nanErr bool
 	for i := 0; i < elements; i++ {
@@ -201,7 +202,7 @@ done:
 		if xx {
 			continue
 		}
-		z.Insert(string(member), score)
+		z.Insert(string(member), score, &lim)
 		added++
 		processed++
 	}
@@ -534,12 +535,15 @@ func (c *client) zrangeGeneric(argv [][]byte, keyIdx int, dst []byte, kind, dir 
 			})
 		}
 		// Redis builds the destination as a listpack (for up to
-		// zset-max-listpack-entries results), adding in range order, and
-		// converts it when a long member arrives: the zero scores added
-		// before that lose their sign, as a listpack stores -0 as 0.
-		if n <= zsetMaxListpackEntries {
-			for i := range res {
-				if len(res[i].member) > zsetMaxListpackValue {
+		// zset-max-listpack-entries results by rank; always for score and
+		// lex ranges, whose length it does not know in advance), adding in
+		// range order, and converts it when a long member arrives or the
+		// listpack is full: the zero scores added before that lose their
+		// sign, as a listpack stores -0 as 0.
+		lim := c.s.zsetLimits()
+		if kind != zrangeRank || n <= lim.zsetEntries {
+			for i := range min(len(res), lim.zsetEntries) {
+				if len(res[i].member) > lim.zsetValue {
 					break
 				}
 				if res[i].score == 0 {
@@ -579,7 +583,8 @@ func (c *client) storeZset(dst []byte, ents []zent, event string) {
 		c.addInt(0)
 		return
 	}
-	c.db.Set(dst, NewObjectEntry(zsetFromSorted(ents)), false)
+	lim := c.s.zsetLimits()
+	c.db.Set(dst, NewObjectEntry(zsetFromSorted(ents, &lim)), false)
 	c.notify(notifyZSet, event, dst)
 	c.addInt(int64(len(ents)))
 }

@@ -18,7 +18,7 @@ import (
 // A small zset thus costs about its payload (like Redis's listpack) rather
 // than a slice header and a string allocation per member. Every operation
 // is a linear walk, which is what Redis does too and is cheap at the
-// at most zsetMaxListpackEntries entries this encoding holds.
+// at most zset-max-listpack-entries entries this encoding holds.
 type zlp struct {
 	buf []byte
 	n   int // number of entries

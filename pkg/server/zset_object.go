@@ -7,9 +7,10 @@ import (
 )
 
 // Sorted set values. Like Redis 7.0, a zset is a "listpack" (here a slice
-// sorted by score then member) while it has at most zsetMaxListpackEntries
-// members of at most zsetMaxListpackValue bytes, and a skip list plus a
-// member index ("skiplist") afterwards; the conversion is one-way.
+// sorted by score then member) while it has at most
+// zset-max-listpack-entries members of at most zset-max-listpack-value
+// bytes (encLimits), and a skip list plus a member index ("skiplist")
+// afterwards; the conversion is one-way.
 
 // Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
 const (
@@ -121,9 +122,9 @@ func (z *zsetObject) slInsert(member string, score float64) {
 }
 
 // Insert adds a member that is not present, converting the encoding when
-// the listpack limits would be exceeded.
-func (z *zsetObject) Insert(member string, score float64) {
-	if z.zsl == nil && (z.lp.n+1 > zsetMaxListpackEntries || len(member) > zsetMaxListpackValue) {
+// the listpack limits lim (Server.encLimits) would be exceeded.
+func (z *zsetObject) Insert(member string, score float64, lim *encLimits) {
+	if z.zsl == nil && (z.lp.n >= lim.zsetEntries || len(member) > lim.zsetValue) {
 		z.convert()
 	}
 	if z.zsl != nil {
@@ -251,7 +252,7 @@ func (z *zsetObject) Range(start, n int, rev bool, fn func(member string, score 
 			return
 		}
 		// Entries only decode forwards: collect the offsets first.
-		var stack [zsetMaxListpackEntries]int
+		var stack [zsetMaxListpackEntries]int // grows past it when configured larger
 		offs := stack[:0]
 		for o, i := 0, 0; o < len(z.lp.buf) && i <= start; i++ {
 			offs = append(offs, o)
@@ -289,13 +290,13 @@ func (z *zsetObject) All() []zent {
 
 // zsetFromSorted builds a sorted set from members in (score, member)
 // order, with the encoding Redis picks for a computed result.
-func zsetFromSorted(ents []zent) *zsetObject {
+func zsetFromSorted(ents []zent, lim *encLimits) *zsetObject {
 	z := newZsetObject()
 	maxLen := 0
 	for _, e := range ents {
 		maxLen = max(maxLen, len(e.member))
 	}
-	if len(ents) <= zsetMaxListpackEntries && maxLen <= zsetMaxListpackValue {
+	if len(ents) <= lim.zsetEntries && maxLen <= lim.zsetValue {
 		size := 0
 		for _, e := range ents {
 			size += zlpEntrySize(e.member, e.score)

@@ -194,7 +194,7 @@ func TestZSetObjectModel(t *testing.T) {
 				if _, ok := z.Score(member); ok {
 					z.Update(member, score)
 				} else {
-					z.Insert(member, score)
+					z.Insert(member, score, &defaultEncLimits)
 				}
 				m.set(member, score)
 			case 2:
@@ -242,12 +242,12 @@ func TestZSetObjectModel(t *testing.T) {
 func TestZSetEncodingConversion(t *testing.T) {
 	z := newZsetObject()
 	for i := 0; i < zsetMaxListpackEntries; i++ {
-		z.Insert("m"+strconv.Itoa(i), float64(i))
+		z.Insert("m"+strconv.Itoa(i), float64(i), &defaultEncLimits)
 	}
 	if z.Encoding() != "listpack" {
 		t.Fatalf("encoding %s at the limit", z.Encoding())
 	}
-	z.Insert("one-more", 0)
+	z.Insert("one-more", 0, &defaultEncLimits)
 	if z.Encoding() != "skiplist" {
 		t.Fatalf("encoding %s above the limit", z.Encoding())
 	}
@@ -258,7 +258,7 @@ func TestZSetEncodingConversion(t *testing.T) {
 		t.Fatal("conversion must be one-way")
 	}
 	y := newZsetObject()
-	y.Insert(string(make([]byte, zsetMaxListpackValue+1)), 1)
+	y.Insert(string(make([]byte, zsetMaxListpackValue+1)), 1, &defaultEncLimits)
 	if y.Encoding() != "skiplist" {
 		t.Fatal("a long member must convert")
 	}
