@@ -329,43 +329,55 @@ func (l *listObj) push(v []byte, head bool) {
 }
 
 // popFront removes and returns (a copy of) the first element.
-func (l *listObj) popFront() []byte {
-	nd := l.nodes[0]
-	v, next := readEntryFwd(nd.buf, nd.lo)
-	out := slices.Clone(v)
-	nd.lo = next
-	nd.n--
-	l.count--
-	if nd.n == 0 {
-		l.removeNode(0)
-	} else {
-		l.shrink(nd)
-	}
+func (l *listObj) popFront() []byte { return l.pop(true) }
+
+// popBack removes and returns (a copy of) the last element.
+func (l *listObj) popBack() []byte { return l.pop(false) }
+
+// pop removes and returns (a copy of) the first or last element.
+func (l *listObj) pop(head bool) []byte {
+	out := slices.Clone(l.end(head))
+	l.dropEnd(head)
 	return out
 }
 
-// popBack removes and returns (a copy of) the last element.
-func (l *listObj) popBack() []byte {
-	k := len(l.nodes) - 1
+// end returns the first or last element of a non-empty list, in place:
+// valid until the list changes. LPOP and RPOP reply from it and then drop
+// it, without a copy.
+func (l *listObj) end(head bool) []byte {
+	if head {
+		nd := l.nodes[0]
+		v, _ := readEntryFwd(nd.buf, nd.lo)
+		return v
+	}
+	nd := l.nodes[len(l.nodes)-1]
+	v, _ := readEntryBwd(nd.buf, len(nd.buf))
+	return v
+}
+
+// dropEnd removes the first or last element. An end node being drained
+// is freed once empty, so its buffer is reallocated only once mostly
+// unused (at 1/8): shrinking at 1/3, as mid-list edits do, copied the rest
+// of the node every few pops.
+func (l *listObj) dropEnd(head bool) {
+	k := 0
+	if !head {
+		k = len(l.nodes) - 1
+	}
 	nd := l.nodes[k]
-	v, start := readEntryBwd(nd.buf, len(nd.buf))
-	out := slices.Clone(v)
-	nd.buf = nd.buf[:start]
+	if head {
+		_, nd.lo = readEntryFwd(nd.buf, nd.lo)
+	} else {
+		_, start := readEntryBwd(nd.buf, len(nd.buf))
+		nd.buf = nd.buf[:start]
+	}
 	nd.n--
 	l.count--
 	if nd.n == 0 {
 		l.removeNode(k)
-	} else {
+	} else if nd.size()*8 < cap(nd.buf) {
 		l.shrink(nd)
 	}
-	return out
-}
-
-func (l *listObj) pop(head bool) []byte {
-	if head {
-		return l.popFront()
-	}
-	return l.popBack()
 }
 
 // locate finds element i (0 <= i < count): node index, and the byte range
@@ -802,7 +814,8 @@ func (c *client) popGeneric(argv [][]byte, head bool) {
 		return
 	}
 	if count < 0 {
-		c.addBulk(l.pop(head))
+		c.addBulk(l.end(head))
+		l.dropEnd(head)
 		c.notify(notifyList, popEvent(head), argv[1])
 		c.db.listAfterPop(argv[1], e, l)
 		return
@@ -814,7 +827,8 @@ func (c *client) popGeneric(argv [][]byte, head bool) {
 	n := int(min(count, int64(l.count)))
 	c.addArrayLen(n)
 	for i := 0; i < n; i++ {
-		c.addBulk(l.pop(head))
+		c.addBulk(l.end(head))
+		l.dropEnd(head)
 	}
 	c.notify(notifyList, popEvent(head), argv[1])
 	c.db.listAfterPop(argv[1], e, l)
@@ -1251,7 +1265,8 @@ func (db *DB) mpopFrom(out []byte, key []byte, e *Entry, head bool, count int64)
 	out = resp.AppendBulk(out, key)
 	out = resp.AppendArrayLen(out, n)
 	for i := 0; i < n; i++ {
-		out = resp.AppendBulk(out, l.pop(head))
+		out = resp.AppendBulk(out, l.end(head))
+		l.dropEnd(head)
 	}
 	db.notify(notifyList, popEvent(head), key)
 	db.listAfterPop(key, e, l)
