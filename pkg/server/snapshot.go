@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,19 +117,40 @@ type snapshot struct {
 // chunkQueue is the in-memory output queue: Write copies (it is called by
 // rdb.Writer, which reuses its buffer), drain hands the chunks to the
 // output.
+//
+// Chunks are filled up to chunkSize and reused once written out
+// (recycle): a snapshot of a large data set would otherwise allocate its
+// whole size again, and the garbage collector, marking a heap of that
+// size meanwhile, slows every client down.
 type chunkQueue struct {
 	mu     sync.Mutex
 	chunks [][]byte
 	size   int
+	free   [][]byte // written-out chunks, emptied, for reuse
 }
 
+const (
+	chunkSize     = 256 << 10
+	chunkFreeKeep = 32 // chunks kept for reuse (8 MB)
+)
+
 func (q *chunkQueue) Write(p []byte) (int, error) {
-	b := make([]byte, len(p))
-	copy(b, p)
 	q.mu.Lock()
-	q.chunks = append(q.chunks, b)
-	q.size += len(b)
-	q.mu.Unlock()
+	defer q.mu.Unlock()
+	q.size += len(p)
+	if n := len(q.chunks); n > 0 {
+		if last := q.chunks[n-1]; cap(last)-len(last) >= len(p) {
+			q.chunks[n-1] = append(last, p...)
+			return len(p), nil
+		}
+	}
+	var b []byte
+	if n := len(q.free); n > 0 && len(p) <= chunkSize {
+		b, q.free = q.free[n-1], q.free[:n-1]
+	} else {
+		b = make([]byte, 0, max(chunkSize, len(p)))
+	}
+	q.chunks = append(q.chunks, append(b, p...))
 	return len(p), nil
 }
 
@@ -138,6 +160,17 @@ func (q *chunkQueue) take() [][]byte {
 	c := q.chunks
 	q.chunks, q.size = nil, 0
 	return c
+}
+
+// recycle takes back chunks returned by take once they were written.
+func (q *chunkQueue) recycle(cs [][]byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, c := range cs {
+		if len(q.free) < chunkFreeKeep && cap(c) == chunkSize {
+			q.free = append(q.free, c[:0])
+		}
+	}
 }
 
 func (q *chunkQueue) queued() int {
@@ -256,6 +289,10 @@ func (sn *snapshot) run() {
 		}
 		fin, ferr := sn.finished, sn.err
 		s.mu.Unlock()
+		// Let the clients that queued on the lock during the batch run
+		// before the next one: sync.Mutex would often give it straight
+		// back to this goroutine.
+		runtime.Gosched()
 		if fin {
 			if ferr == nil {
 				ferr = sn.drain()
@@ -274,7 +311,9 @@ func (sn *snapshot) run() {
 
 // drain writes the queued chunks to the output (no lock held).
 func (sn *snapshot) drain() error {
-	for _, c := range sn.q.take() {
+	cs := sn.q.take()
+	defer sn.q.recycle(cs)
+	for _, c := range cs {
 		if sn.stop.Load() {
 			return nil // aborted: the error is in sn.err
 		}
@@ -302,7 +341,9 @@ func (sn *snapshot) batch() {
 			sn.fail(err)
 			return
 		}
-		if n++; n&7 == 0 && (time.Since(start) > snapBatchTime || sn.q.queued() > snapBatchBytes) {
+		// A shard can take a millisecond (about a thousand keys): check
+		// the time after each one, not every few.
+		if n++; time.Since(start) > snapBatchTime || sn.q.queued() > snapBatchBytes {
 			return
 		}
 	}
