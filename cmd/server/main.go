@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -82,6 +83,11 @@ func run(args []string) int {
 	if os.Getenv("GOGC") == "" {
 		// Keep the heap close to the live data set (memory target: ~Redis).
 		debug.SetGCPercent(50)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// io-threads (default 1) sets the processors; GOMAXPROCS in the
+		// environment wins.
+		runtime.GOMAXPROCS(min(cfg.IOThreads(), runtime.NumCPU()))
 	}
 	if cfg.PidFile != "" {
 		if err := os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {

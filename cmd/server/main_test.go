@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -51,6 +53,11 @@ func startCodisServer(t *testing.T, bin string, args ...string) *codisServer {
 	args = append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOMAXPROCS=") { // io-threads decides (TestIOThreads)
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -169,5 +176,41 @@ func TestSignalSavesBeforeExit(t *testing.T) {
 	<-s2.done
 	if _, err := os.Stat(filepath.Join(s.dir, "dump.rdb")); err == nil {
 		t.Errorf("dump.rdb written on SIGTERM without save rules")
+	}
+}
+
+// io-threads sets how many processors run Go code (GOMAXPROCS): one by
+// default, like redis-server without I/O threads; out-of-range values stop
+// the start with Redis's message.
+func TestIOThreads(t *testing.T) {
+	bin := buildServer(t)
+	procs := func(s *codisServer) string {
+		c, err := redis.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		info, err := redis.String(c.Do("INFO", "server"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(l, "go_maxprocs:"); ok {
+				return v
+			}
+		}
+		t.Fatalf("no go_maxprocs in INFO server: %q", info)
+		return ""
+	}
+	if got := procs(startCodisServer(t, bin)); got != "1" {
+		t.Errorf("default: go_maxprocs:%s, want 1", got)
+	}
+	want := strconv.Itoa(min(2, runtime.NumCPU()))
+	if got := procs(startCodisServer(t, bin, "--io-threads", "2")); got != want {
+		t.Errorf("io-threads 2: go_maxprocs:%s, want %s", got, want)
+	}
+	out, err := exec.Command(bin, "--io-threads", "0", "--port", "0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "io-threads") || !strings.Contains(string(out), "between 1 and 128") {
+		t.Errorf("io-threads 0: %v\n%s", err, out)
 	}
 }

@@ -357,6 +357,12 @@ func (c *Config) apply(name string, args []string) error {
 		if len(args) == 1 && strings.ContainsRune(args[0], '/') {
 			return errors.New("dbfilename can't be a path, just a filename")
 		}
+	case "io-threads":
+		if len(args) == 1 {
+			if n, err := strconv.Atoi(args[0]); err != nil || n < 1 || n > 128 {
+				return errors.New("argument must be between 1 and 128 inclusive")
+			}
+		}
 	}
 	if d, ok := c.find(name); ok {
 		if len(args) != 1 {
@@ -495,4 +501,16 @@ func quoteArg(a string) string {
 	}
 	sb.WriteByte('"')
 	return sb.String()
+}
+
+// IOThreads is the io-threads setting (1 to 128, default 1). codis-server
+// uses it as the number of processors running Go code (GOMAXPROCS): with
+// the default, like a redis-server without I/O threads, one — which on a
+// host shared with its clients or with other servers avoids cross-thread
+// wake-ups (see doc/benchmarks.md).
+func (c *Config) IOThreads() int {
+	if n, err := strconv.Atoi(c.extra["io-threads"]); err == nil && n >= 1 {
+		return n
+	}
+	return 1
 }

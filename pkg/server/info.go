@@ -56,6 +56,7 @@ func (s *Server) infoSection(sb *strings.Builder, sec string) {
 		w("arch_bits:64")
 		w("monotonic_clock:POSIX clock_gettime")
 		w("multiplexing_api:epoll")
+		w("go_maxprocs:%d", runtime.GOMAXPROCS(0))
 		w("atomicvar_api:c11-builtin")
 		w("gcc_version:0.0.0")
 		w("go_version:%s", runtime.Version())
