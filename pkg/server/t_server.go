@@ -928,7 +928,7 @@ func (c *client) clientList(argv [][]byte) {
 // client") and its filter form (reply the number of clients killed).
 func (c *client) clientKill(argv [][]byte) {
 	var addr, laddr, user string
-	var id, maxAge int64
+	var id int64
 	typ := ""
 	skipme := true
 	legacy := len(argv) == 3
@@ -981,25 +981,17 @@ func (c *client) clientKill(argv [][]byte) {
 					c.addError(errSyntax)
 					return
 				}
-			case "maxage":
-				n, ok := parseInt64(argv[i+1])
-				if !ok || n <= 0 {
-					c.addError(errSyntax)
-					return
-				}
-				maxAge = n
-			default:
+			default: // MAXAGE too: it came with Redis 7.2; 7.0 answers a syntax error
 				c.addError(errSyntax)
 				return
 			}
 		}
 	}
 	_ = user // every client is the default user
-	now := time.Now()
 	killed := 0
 	for _, o := range c.s.clientsSnapshot() {
 		if (addr != "" && o.addr != addr) || (laddr != "" && o.laddr != laddr) || (id != 0 && o.id != id) ||
-			(typ != "" && typ != o.clientType()) || (maxAge != 0 && int64(now.Sub(o.ctime).Seconds()) < maxAge) {
+			(typ != "" && typ != o.clientType()) {
 			continue
 		}
 		if o == c && skipme {
