@@ -173,6 +173,8 @@ var notifyCases = []notifyCase{
 		"SETRANGE sr 1 a", "INCR i", "HSET h f v", "ZADD z 1 a", "PFADD p", "SETBIT bit 1 1",
 		"BITFIELD bf SET u8 0 1", "BITFIELD bf2 GET u8 0", "active-expire: 0",
 		"SET ex v PX 1", "sleep: 5", "SET ex v2", "active-expire: 1",
+		// Keys loaded from an RDB are not "new".
+		"DEBUG RELOAD", "SET after-reload 1",
 	}},
 	{"classes", "Kl", []string{
 		"SET a 1", "LPUSH l a", "DEL l", "RPUSH l a", "CONFIG SET notify-keyspace-events Eg", "SET a 1",

@@ -394,6 +394,11 @@ func (s *Server) loadRDB(r io.Reader) (loadStats, error) {
 	master := s.cfg.ReplicaOfHost == ""
 	ndb := len(s.ks.dbs)
 	lim := s.encLimits()
+	// Loaded keys are not "new" events (Redis adds them without
+	// notifying: start-up, DEBUG RELOAD, a replica's full sync).
+	flags := s.ks.ev.flags
+	s.ks.ev.flags = 0
+	defer func() { s.ks.ev.flags = flags }()
 	err := rd.Run(rdb.Handlers{
 		Aux: func(k, v []byte) error {
 			st.aux[string(k)] = string(v)
