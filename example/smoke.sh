@@ -184,24 +184,49 @@ log "migrating slots 0-15 from group 1 to group 2 while writing"
 before=$(redis-cli -p "${MASTERS[0]}" slotsinfo 0 16 | paste -sd' ')
 [ -n "$before" ] || fail "no keys in slots 0-15 to migrate"
 
-# The writer: SET live:N N through proxy 2 until told to stop, one
-# redis-cli per batch of 100 so that keys keep arriving during the migration.
-: >"$WORK/writer.ok"
-(
-	n=0
-	while [ ! -e "$WORK/writer.stop" ]; do
-		for ((k = n; k < n + 100; k++)); do echo "SET live:$k $k"; done |
-			redis-cli -p "${PROXIES[1]}" >"$WORK/writer.batch"
-		if [ "$(grep -cx OK "$WORK/writer.batch")" -ne 100 ]; then
-			sort "$WORK/writer.batch" | uniq -c >"$WORK/writer.err"
-			exit 1
-		fi
-		n=$((n + 100))
-		echo "$n" >"$WORK/writer.ok"
+# start_writer PORT FIRST: SET live:N N through the proxy on PORT, from
+# N = FIRST on, until stop_writer; one redis-cli per batch of 100 so that
+# keys keep arriving during a migration.
+start_writer() {
+	: >"$WORK/writer.ok"
+	rm -f "$WORK/writer.stop" "$WORK/writer.err"
+	(
+		m=$2
+		while [ ! -e "$WORK/writer.stop" ]; do
+			for ((k = m; k < m + 100; k++)); do echo "SET live:$k $k"; done |
+				redis-cli -p "$1" >"$WORK/writer.batch"
+			if [ "$(grep -cx OK "$WORK/writer.batch")" -ne 100 ]; then
+				sort "$WORK/writer.batch" | uniq -c >"$WORK/writer.err"
+				exit 1
+			fi
+			m=$((m + 100))
+			echo "$m" >"$WORK/writer.ok"
+		done
+	) &
+	WRITER_PID=$!
+	poll 30 test -s "$WORK/writer.ok" || fail "writer did not start"
+}
+# stop_writer WHAT: stop the writer; n becomes the number of live keys.
+stop_writer() {
+	touch "$WORK/writer.stop"
+	wait "$WRITER_PID" || fail "writer failed during $1: $(cat "$WORK/writer.err" 2>/dev/null)"
+	WRITER_PID=""
+	n=$(cat "$WORK/writer.ok")
+}
+# check_live WHAT: every live key 0..n-1 reads back through every proxy.
+check_live() {
+	local k p
+	for ((k = 0; k < n; k++)); do echo "GET live:$k"; done >"$WORK/live-get.txt"
+	for ((k = 0; k < n; k++)); do echo "$k"; done >"$WORK/live-want.txt"
+	for p in "${PROXIES[@]}"; do
+		redis-cli -p "$p" <"$WORK/live-get.txt" >"$WORK/live-got.txt"
+		cmp -s "$WORK/live-got.txt" "$WORK/live-want.txt" || {
+			diff "$WORK/live-want.txt" "$WORK/live-got.txt" | head >&2 || true
+			fail "keys written during $1, read through proxy $p"
+		}
 	done
-) &
-WRITER_PID=$!
-poll 30 test -s "$WORK/writer.ok" || fail "writer did not start"
+}
+start_writer "${PROXIES[1]}" 0
 
 "${ADMIN[@]}" --slot-action --create-range --beg=0 --end=15 --gid=2 || fail "codis-admin --slot-action --create-range"
 migrated() {
@@ -224,10 +249,7 @@ for m in json.load(open(sys.argv[1])):
         assert m["group_id"] == 2, m
         assert not m.get("action", {}).get("state"), m
 EOF
-touch "$WORK/writer.stop"
-wait "$WRITER_PID" || fail "writer failed during the migration: $(cat "$WORK/writer.err" 2>/dev/null)"
-WRITER_PID=""
-n=$(cat "$WORK/writer.ok")
+stop_writer "the migration"
 log "migration done; the writer wrote $n keys meanwhile"
 
 after1=$(redis-cli -p "${MASTERS[0]}" slotsinfo 0 16 | paste -sd' ')
@@ -236,37 +258,13 @@ after2=$(redis-cli -p "${MASTERS[1]}" slotsinfo 0 16 | paste -sd' ')
 [ -n "$after2" ] || fail "group 2 master has no keys in slots 0-15"
 
 check_keys "after the migration"
-for ((k = 0; k < n; k++)); do echo "GET live:$k"; done >"$WORK/live-get.txt"
-for ((k = 0; k < n; k++)); do echo "$k"; done >"$WORK/live-want.txt"
-for p in "${PROXIES[@]}"; do
-	redis-cli -p "$p" <"$WORK/live-get.txt" >"$WORK/live-got.txt"
-	cmp -s "$WORK/live-got.txt" "$WORK/live-want.txt" || {
-		diff "$WORK/live-want.txt" "$WORK/live-got.txt" | head >&2 || true
-		fail "keys written during the migration, read through proxy $p"
-	}
-done
+check_live "the migration"
 log "all keys intact after the migration"
 
 # ---------------------------------------------------------------- 5b
 log "rebalancing with codis-admin while writing"
 # The writer again, continuing after key n-1, through proxy 3.
-: >"$WORK/writer.ok"
-rm -f "$WORK/writer.stop" "$WORK/writer.err"
-(
-	m=$n
-	while [ ! -e "$WORK/writer.stop" ]; do
-		for ((k = m; k < m + 100; k++)); do echo "SET live:$k $k"; done |
-			redis-cli -p "${PROXIES[2]}" >"$WORK/writer.batch"
-		if [ "$(grep -cx OK "$WORK/writer.batch")" -ne 100 ]; then
-			sort "$WORK/writer.batch" | uniq -c >"$WORK/writer.err"
-			exit 1
-		fi
-		m=$((m + 100))
-		echo "$m" >"$WORK/writer.ok"
-	done
-) &
-WRITER_PID=$!
-poll 30 test -s "$WORK/writer.ok" || fail "writer did not start"
+start_writer "${PROXIES[2]}" "$n"
 "${ADMIN[@]}" --rebalance --confirm >"$WORK/rebalance.txt" || fail "codis-admin --rebalance --confirm: $(cat "$WORK/rebalance.txt")"
 balanced() {
 	"${ADMIN[@]}" slots >"$WORK/mappings.json" || return 1
@@ -280,21 +278,10 @@ sys.exit(0 if sorted(count.values()) == [256] * 4 else 1)
 EOF
 }
 poll 120 balanced || fail "not 256 slots per group after --rebalance: $(cat "$WORK/rebalance.txt")"
-touch "$WORK/writer.stop"
-wait "$WRITER_PID" || fail "writer failed during the rebalance: $(cat "$WORK/writer.err" 2>/dev/null)"
-WRITER_PID=""
-n=$(cat "$WORK/writer.ok")
+stop_writer "the rebalance"
 log "rebalanced to 256 slots per group; $n live keys written in all"
 check_keys "after the rebalance"
-for ((k = 0; k < n; k++)); do echo "GET live:$k"; done >"$WORK/live-get.txt"
-for ((k = 0; k < n; k++)); do echo "$k"; done >"$WORK/live-want.txt"
-for p in "${PROXIES[@]}"; do
-	redis-cli -p "$p" <"$WORK/live-get.txt" >"$WORK/live-got.txt"
-	cmp -s "$WORK/live-got.txt" "$WORK/live-want.txt" || {
-		diff "$WORK/live-want.txt" "$WORK/live-got.txt" | head >&2 || true
-		fail "keys written during the rebalance, read through proxy $p"
-	}
-done
+check_live "the rebalance"
 log "all keys intact after the rebalance"
 
 # ---------------------------------------------------------------- 6

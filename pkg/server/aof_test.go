@@ -152,39 +152,7 @@ func TestAOFRoundTrip(t *testing.T) {
 // startRedisAOF starts redis-server 7.0 with appendonly yes on dir.
 func startRedisAOF(t testing.TB, dir string, extra ...string) *redisProc {
 	t.Helper()
-	if _, err := os.Stat(redisServerPath); err != nil {
-		t.Skipf("redis-server not installed: %v", err)
-	}
-	port := freePort(t)
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "yes", "--dir", dir, "--logfile", ""}, extra...)
-	cmd := exec.Command(redisServerPath, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &redisProc{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	checkFor(t, 20*time.Second, func() error {
-		c, err := dialOnce(p.addr)
-		if err != nil {
-			return err
-		}
-		defer c.conn.Close()
-		_, _ = c.conn.Write(resp.AppendCommandStrings(nil, "PING"))
-		_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-		r, err := c.rr.ReadReply()
-		if err != nil {
-			return err
-		}
-		if r.String() != "+PONG" {
-			return fmt.Errorf("not ready: %s", r.String())
-		}
-		return nil
-	})
-	return p
+	return startRedisArgs(t, append([]string{"--appendonly", "yes", "--dir", dir}, extra...)...)
 }
 
 // stopRedis shuts redis-server down (fsyncing its AOF) and waits.

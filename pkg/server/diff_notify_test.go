@@ -2,9 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -383,42 +380,5 @@ func TestDiffNotify(t *testing.T) {
 // command enabled (DEBUG SET-ACTIVE-EXPIRE), and returns its address.
 func startRedisDebug(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(redisServerPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server required under CI: %v", err)
-		}
-		t.Skipf("redis-server not installed: %v", err)
-	}
-	port := freePort(t)
-	cmd := exec.Command(redisServerPath, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--logfile", "",
-		"--enable-debug-command", "yes")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	checkFor(t, 10*time.Second, func() error {
-		c, err := dialOnce(addr)
-		if err != nil {
-			return err
-		}
-		defer c.conn.Close()
-		if _, err := c.conn.Write(resp.AppendCommandStrings(nil, "PING")); err != nil {
-			return err
-		}
-		_ = c.conn.SetReadDeadline(time.Now().Add(time.Second))
-		r, err := c.rr.ReadReply()
-		if err != nil {
-			return err
-		}
-		if r.String() != "+PONG" {
-			return fmt.Errorf("PING: %s", r)
-		}
-		return nil
-	})
-	return addr
+	return startRedisArgs(t, "--enable-debug-command", "yes").addr
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -61,7 +62,13 @@ type redisProc struct {
 
 // startRedis starts Debian's redis-server, or skips (fails under CI=1) if
 // it is not installed.
-func startRedis(t testing.TB) *redisProc {
+func startRedis(t testing.TB) *redisProc { return startRedisArgs(t) }
+
+// startRedisArgs starts Debian's redis-server on a free loopback port with
+// persistence off, in a temporary dir, plus args (later arguments override
+// earlier ones, so "--dir", "--appendonly" and the like may be given); it
+// is killed at cleanup.
+func startRedisArgs(t testing.TB, args ...string) *redisProc {
 	t.Helper()
 	if _, err := os.Stat(redisServerPath); err != nil {
 		if os.Getenv("CI") != "" {
@@ -70,9 +77,10 @@ func startRedis(t testing.TB) *redisProc {
 		t.Skipf("redis-server not installed: %v", err)
 	}
 	port := freePort(t)
-	cmd := exec.Command(redisServerPath, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--logfile", "")
-	cmd.Stdout, cmd.Stderr = nil, nil
+	all := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--logfile", "",
+		"--repl-diskless-sync-delay", "0"}, args...)
+	cmd := exec.Command(redisServerPath, all...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -81,22 +89,26 @@ func startRedis(t testing.TB) *redisProc {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", p.addr, time.Second)
-		if err == nil {
-			cl := &testConn{t: t, conn: c, rr: resp.NewReplyReader(c)}
-			r := cl.do("PING")
-			c.Close()
-			if r.String() == "+PONG" {
-				return p
-			}
+	checkFor(t, 20*time.Second, func() error {
+		c, err := dialOnce(p.addr)
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not become ready", p.addr)
+		defer c.conn.Close()
+		if _, err := c.conn.Write(resp.AppendCommandStrings(nil, "PING")); err != nil {
+			return err
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		r, err := c.rr.ReadReply()
+		if err != nil {
+			return err
+		}
+		if r.String() != "+PONG" {
+			return fmt.Errorf("PING: %s", r)
+		}
+		return nil
+	})
+	return p
 }
 
 // testConn is a minimal client.

@@ -2,9 +2,7 @@ package server
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,44 +21,11 @@ func startPersistServer(t testing.TB, dir string, opts ...string) *Server {
 	return startServer(t, append([]string{"dir", dir, "enable-protected-configs", "yes"}, opts...)...)
 }
 
-// startRedisDir starts Debian's redis-server 7.0 on dir/dbfilename (it
-// loads the file if present).
+// startRedisPersist starts Debian's redis-server 7.0 on dir/dbfilename
+// (it loads the file if present).
 func startRedisPersist(t testing.TB, dir, dbfilename string) *redisProc {
 	t.Helper()
-	if _, err := os.Stat(redisServerPath); err != nil {
-		t.Skipf("redis-server not installed: %v", err)
-	}
-	port := freePort(t)
-	cmd := exec.Command(redisServerPath, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--dbfilename", dbfilename, "--logfile", "")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &redisProc{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	checkFor(t, 20*time.Second, func() error {
-		c, err := dialOnce(p.addr)
-		if err != nil {
-			return err
-		}
-		defer c.conn.Close()
-		if _, err := c.conn.Write(resp.AppendCommandStrings(nil, "PING")); err != nil {
-			return err
-		}
-		_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-		r, err := c.rr.ReadReply()
-		if err != nil {
-			return err
-		}
-		if r.String() != "+PONG" {
-			return fmt.Errorf("not ready: %s", r.String())
-		}
-		return nil
-	})
-	return p
+	return startRedisArgs(t, "--dir", dir, "--dbfilename", dbfilename)
 }
 
 // pipeline sends all commands, then reads all replies.

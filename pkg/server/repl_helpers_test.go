@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,48 +16,6 @@ import (
 // Replication test helpers: Debian redis-server with extra arguments,
 // INFO parsing, a mixed write load and a logical comparison of two
 // servers' data.
-
-// startRedisArgs starts Debian's redis-server with extra arguments.
-func startRedisArgs(t testing.TB, args ...string) *redisProc {
-	t.Helper()
-	if _, err := os.Stat(redisServerPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server required under CI: %v", err)
-		}
-		t.Skipf("redis-server not installed: %v", err)
-	}
-	port := freePort(t)
-	all := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--logfile", "",
-		"--repl-diskless-sync-delay", "0"}, args...)
-	cmd := exec.Command(redisServerPath, all...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &redisProc{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	checkFor(t, 10*time.Second, func() error {
-		c, err := dialOnce(p.addr)
-		if err != nil {
-			return err
-		}
-		defer c.conn.Close()
-		_, _ = c.conn.Write(resp.AppendCommandStrings(nil, "PING"))
-		_ = c.conn.SetReadDeadline(time.Now().Add(time.Second))
-		r, err := c.rr.ReadReply()
-		if err != nil {
-			return err
-		}
-		if r.Str != "PONG" {
-			return fmt.Errorf("PING: %s", r)
-		}
-		return nil
-	})
-	return p
-}
 
 // infoField returns one field of INFO (all sections).
 func infoField(t testing.TB, addr, name string) string {

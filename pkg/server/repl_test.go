@@ -6,9 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -391,40 +388,11 @@ func TestReplAuthAndStale(t *testing.T) {
 // TestReplSentinelSeesReplica: redis-sentinel discovers our replica from
 // our master's INFO replication and reads the replica's own INFO.
 func TestReplSentinelSeesReplica(t *testing.T) {
-	if _, err := os.Stat(redisSentinelPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-sentinel required under CI: %v", err)
-		}
-		t.Skipf("redis-sentinel not installed: %v", err)
-	}
 	m := startServer(t)
 	r := startReplicaOf(t, ourAddr(m))
 	waitLinkUp(t, ourAddr(r), 10*time.Second)
-	dir := t.TempDir()
-	sport := freePort(t)
-	conf := filepath.Join(dir, "sentinel.conf")
 	h, p := hostPortOf(ourAddr(m))
-	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndaemonize no\nlogfile \"\"\ndir %s\nsentinel monitor m1 %s %s 1\nsentinel down-after-milliseconds m1 2000\n", sport, dir, h, p)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(redisSentinelPath, conf)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	saddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(sport))
-	checkFor(t, 10*time.Second, func() error {
-		c, err := dialOnce(saddr)
-		if err != nil {
-			return err
-		}
-		c.conn.Close()
-		return nil
-	})
+	saddr := startSentinel(t, fmt.Sprintf("sentinel monitor m1 %s %s 1\nsentinel down-after-milliseconds m1 2000\n", h, p))
 	sc := dial(t, saddr)
 	_, rport := hostPortOf(ourAddr(r))
 	checkFor(t, 20*time.Second, func() error {

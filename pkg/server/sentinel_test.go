@@ -14,25 +14,21 @@ import (
 
 const redisSentinelPath = "/usr/bin/redis-sentinel"
 
-// TestSentinelMonitorsUs runs Debian's redis-sentinel against our server:
-// it must keep the master up (PING, INFO) and talk over pub/sub
-// (__sentinel__:hello).
-func TestSentinelMonitorsUs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow")
-	}
+// startSentinel starts Debian's redis-sentinel on a free loopback port with
+// extra lines of configuration, or skips (fails under CI=1) if it is not
+// installed; it returns the sentinel's address and is killed at cleanup.
+func startSentinel(t *testing.T, extra string) string {
+	t.Helper()
 	if _, err := os.Stat(redisSentinelPath); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("redis-sentinel required under CI: %v", err)
 		}
 		t.Skipf("redis-sentinel not installed: %v", err)
 	}
-	s := startServer(t)
-	_, port := hostPort(s)
 	dir := t.TempDir()
 	sport := freePort(t)
 	conf := filepath.Join(dir, "sentinel.conf")
-	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndaemonize no\nlogfile \"\"\ndir %s\n", sport, dir)
+	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndaemonize no\nlogfile \"\"\ndir %s\n%s", sport, dir, extra)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +49,21 @@ func TestSentinelMonitorsUs(t *testing.T) {
 		c.conn.Close()
 		return nil
 	})
-	cli := exec.Command("/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(sport),
+	return saddr
+}
+
+// TestSentinelMonitorsUs runs Debian's redis-sentinel against our server:
+// it must keep the master up (PING, INFO) and talk over pub/sub
+// (__sentinel__:hello).
+func TestSentinelMonitorsUs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	s := startServer(t)
+	_, port := hostPort(s)
+	saddr := startSentinel(t, "")
+	_, sport := hostPortOf(saddr)
+	cli := exec.Command("/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", sport,
 		"SENTINEL", "MONITOR", "m1", "127.0.0.1", port, "1")
 	if out, err := cli.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "OK" {
 		t.Fatalf("SENTINEL MONITOR: %v %s", err, out)
