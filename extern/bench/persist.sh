@@ -33,47 +33,12 @@ for b in "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI"; do
 	[ -x "$b" ] || { echo "$0: missing $b" >&2; exit 1; }
 done
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [ -z "${BASEPORT:-}" ]; then
-	for _ in $(seq 50); do
-		BASEPORT=$((12000 + RANDOM % 7990))
-		port_free "$BASEPORT" && port_free $((BASEPORT + 1)) && port_free $((BASEPORT + 2)) &&
-			port_free $((BASEPORT + 3)) && break
-	done
-fi
+# shellcheck source=extern/bench/lib.bash
+. extern/bench/lib.bash
+pick_baseport 4
+bench_workdir persist-bench
 
-WORK=$(mktemp -d /tmp/codis-persist-bench.XXXXXX)
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null || true
-	done
-	if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "work dir: $WORK"; fi
-}
-trap cleanup EXIT INT TERM
-
-CODIS_SERVER=${CODIS_SERVER:-}
-if [ -z "$CODIS_SERVER" ]; then
-	CODIS_SERVER=bin/codis-server
-	if [ ! -x bin/codis-server ] || [ -n "$(find cmd/server pkg -name '*.go' -newer bin/codis-server -print -quit)" ]; then
-		echo "building bin/codis-server"
-		go build -o bin/codis-server ./cmd/server
-	fi
-fi
-
-wait_ping() { # port
-	for _ in $(seq 200); do
-		[ "$("$REDIS_CLI" -p "$1" PING 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
-	echo "$0: nothing answers PING on port $1" >&2
-	exit 1
-}
+codis_server_bin
 
 # start KIND PORT [args...]: KIND is ours or redis; sets PID.
 start() {
@@ -96,16 +61,6 @@ info() { # port field
 	"$REDIS_CLI" -p "$1" INFO all | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
 }
 now_ms() { date +%s%3N; }
-
-gen_sets() {
-	awk -v n="$KEYS" 'BEGIN {
-		v = sprintf("%100s", ""); gsub(/ /, "v", v)
-		for (i = 0; i < n; i++) {
-			k = "key:" i
-			printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n", length(k), k, v
-		}
-	}'
-}
 
 # setload PORT N → "p99 max" latency in ms of a SET load with C clients
 setload() {

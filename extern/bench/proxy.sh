@@ -35,31 +35,9 @@ for b in "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI" "$NUTCRACKER"; do
 	[ -x "$b" ] || { echo "$0: missing $b" >&2; exit 1; }
 done
 
-WORK=$(mktemp -d /tmp/codis-bench.XXXXXX)
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null || true
-	done
-	if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "work dir: $WORK"; fi
-}
-trap cleanup EXIT INT TERM
-
-wait_ping() { # port
-	for _ in $(seq 100); do
-		if [ "$("$REDIS_CLI" -p "$1" PING 2>/dev/null)" = PONG ]; then return 0; fi
-		sleep 0.1
-	done
-	echo "$0: nothing answers PING on port $1" >&2
-	exit 1
-}
+# shellcheck source=extern/bench/lib.bash
+. extern/bench/lib.bash
+bench_workdir bench
 
 echo "building bin/codis-proxy"
 go build -o bin/codis-proxy ./cmd/proxy

@@ -42,50 +42,14 @@ for b in "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI"; do
 	[ -x "$b" ] || { echo "$0: missing $b" >&2; exit 1; }
 done
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [ -z "${BASEPORT:-}" ]; then
-	for _ in $(seq 50); do
-		BASEPORT=$((12000 + RANDOM % 7990))
-		port_free "$BASEPORT" && port_free $((BASEPORT + 1)) && break
-	done
-fi
+# shellcheck source=extern/bench/lib.bash
+. extern/bench/lib.bash
+pick_baseport 2
 OURS_PORT=$BASEPORT
 REDIS_PORT=$((BASEPORT + 1))
 
-WORK=$(mktemp -d /tmp/codis-server-bench.XXXXXX)
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null || true
-	done
-	if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "work dir: $WORK"; fi
-}
-trap cleanup EXIT INT TERM
-
-wait_ping() { # port
-	for _ in $(seq 100); do
-		if [ "$("$REDIS_CLI" -p "$1" PING 2>/dev/null)" = PONG ]; then return 0; fi
-		sleep 0.1
-	done
-	echo "$0: nothing answers PING on port $1" >&2
-	exit 1
-}
-
-CODIS_SERVER=${CODIS_SERVER:-}
-if [ -z "$CODIS_SERVER" ]; then
-	CODIS_SERVER=bin/codis-server
-	if [ ! -x bin/codis-server ] || [ -n "$(find cmd/server pkg -name '*.go' -newer bin/codis-server -print -quit)" ]; then
-		echo "building bin/codis-server"
-		go build -o bin/codis-server ./cmd/server
-	fi
-fi
+bench_workdir server-bench
+codis_server_bin
 
 mkdir -p "$WORK/ours" "$WORK/redis"
 # shellcheck disable=SC2086
@@ -131,15 +95,6 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int(
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # Memory first, on fresh processes: the same stream of SET commands into both.
-gen_sets() {
-	awk -v n="$KEYS" 'BEGIN {
-		v = sprintf("%100s", ""); gsub(/ /, "v", v)
-		for (i = 0; i < n; i++) {
-			k = "key:" i
-			printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n", length(k), k, v
-		}
-	}'
-}
 mem() { # port → used_memory in bytes
 	"$REDIS_CLI" -p "$1" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'
 }
