@@ -1,12 +1,10 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -817,48 +815,9 @@ func TestListStructureFills(t *testing.T) {
 	for _, fill := range []int{1, 2, 3, 7, 0, -1, -5, -9, 100000} {
 		l := newListObjFill(fill)
 		var ref [][]byte
+		prefix := fmt.Sprintf("fill %d: ", fill)
 		for step := 0; step < 4000; step++ {
-			switch op := r.IntN(11); {
-			case op < 3:
-				v := randValue(r)
-				l.pushBack(v)
-				ref = append(ref, v)
-			case op < 5:
-				v := randValue(r)
-				l.pushFront(v)
-				ref = slices.Insert(ref, 0, v)
-			case op == 5 && len(ref) > 0:
-				if v := l.popFront(); !bytes.Equal(v, ref[0]) {
-					t.Fatalf("fill %d: popFront %q, want %q", fill, v, ref[0])
-				}
-				ref = ref[1:]
-			case op == 6 && len(ref) > 0:
-				i, v := r.IntN(len(ref)), randValue(r)
-				l.set(i, v)
-				ref[i] = v
-			case op == 7:
-				pivot, v, after := randValue(r), randValue(r), r.IntN(2) == 0
-				i := slices.IndexFunc(ref, func(x []byte) bool { return bytes.Equal(x, pivot) })
-				if found := l.insert(pivot, v, after); found != (i >= 0) {
-					t.Fatalf("fill %d: insert found=%v, want %v", fill, found, i >= 0)
-				}
-				if i >= 0 {
-					if after {
-						i++
-					}
-					ref = slices.Insert(ref, i, v)
-				}
-			case op == 8:
-				v := randValue(r)
-				count := int64(r.IntN(7) - 3)
-				l.remove(v, count)
-				ref = refRemove(ref, v, count)
-			case op == 9 && len(ref) > 0 && r.IntN(20) == 0:
-				s := r.IntN(len(ref))
-				e := s + r.IntN(len(ref)-s)
-				l.trim(s, e)
-				ref = slices.Clone(ref[s : e+1])
-			}
+			ref = listModelStep(t, r, l, ref, prefix)
 			if step%61 == 0 {
 				checkList(t, l, ref)
 				if fill > 0 {

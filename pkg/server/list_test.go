@@ -83,53 +83,7 @@ func TestListStructure(t *testing.T) {
 	l := newListObj()
 	var ref [][]byte
 	for step := 0; step < 20000; step++ {
-		switch op := r.IntN(12); {
-		case op < 3:
-			v := randValue(r)
-			l.pushBack(v)
-			ref = append(ref, v)
-		case op < 5:
-			v := randValue(r)
-			l.pushFront(v)
-			ref = slices.Insert(ref, 0, v)
-		case op == 5 && len(ref) > 0:
-			if v := l.popFront(); !bytes.Equal(v, ref[0]) {
-				t.Fatalf("popFront %q, want %q", v, ref[0])
-			}
-			ref = ref[1:]
-		case op == 6 && len(ref) > 0:
-			if v := l.popBack(); !bytes.Equal(v, ref[len(ref)-1]) {
-				t.Fatalf("popBack %q, want %q", v, ref[len(ref)-1])
-			}
-			ref = ref[:len(ref)-1]
-		case op == 7 && len(ref) > 0:
-			i, v := r.IntN(len(ref)), randValue(r)
-			l.set(i, v)
-			ref[i] = v
-		case op == 8:
-			pivot, v, after := randValue(r), randValue(r), r.IntN(2) == 0
-			i := slices.IndexFunc(ref, func(x []byte) bool { return bytes.Equal(x, pivot) })
-			if found := l.insert(pivot, v, after); found != (i >= 0) {
-				t.Fatalf("insert found=%v, want %v", found, i >= 0)
-			}
-			if i >= 0 {
-				if after {
-					i++
-				}
-				ref = slices.Insert(ref, i, v)
-			}
-		case op == 9:
-			v := randValue(r)
-			count := int64(r.IntN(7) - 3)
-			n := l.remove(v, count)
-			ref = refRemove(ref, v, count)
-			_ = n
-		case op == 10 && len(ref) > 0 && r.IntN(20) == 0:
-			s := r.IntN(len(ref))
-			e := s + r.IntN(len(ref)-s)
-			l.trim(s, e)
-			ref = slices.Clone(ref[s : e+1])
-		}
+		ref = listModelStep(t, r, l, ref, "")
 		if step%97 == 0 {
 			checkList(t, l, ref)
 		}
@@ -140,6 +94,59 @@ func TestListStructure(t *testing.T) {
 	if l.MemSize() <= 0 {
 		t.Fatal("MemSize must be positive")
 	}
+}
+
+// listModelStep applies one random operation to l and to its model ref
+// (a slice) and returns the new model; prefix starts failure messages.
+func listModelStep(t *testing.T, r *rand.Rand, l *listObj, ref [][]byte, prefix string) [][]byte {
+	t.Helper()
+	switch op := r.IntN(12); {
+	case op < 3:
+		v := randValue(r)
+		l.pushBack(v)
+		ref = append(ref, v)
+	case op < 5:
+		v := randValue(r)
+		l.pushFront(v)
+		ref = slices.Insert(ref, 0, v)
+	case op == 5 && len(ref) > 0:
+		if v := l.popFront(); !bytes.Equal(v, ref[0]) {
+			t.Fatalf("%spopFront %q, want %q", prefix, v, ref[0])
+		}
+		ref = ref[1:]
+	case op == 6 && len(ref) > 0:
+		if v := l.popBack(); !bytes.Equal(v, ref[len(ref)-1]) {
+			t.Fatalf("%spopBack %q, want %q", prefix, v, ref[len(ref)-1])
+		}
+		ref = ref[:len(ref)-1]
+	case op == 7 && len(ref) > 0:
+		i, v := r.IntN(len(ref)), randValue(r)
+		l.set(i, v)
+		ref[i] = v
+	case op == 8:
+		pivot, v, after := randValue(r), randValue(r), r.IntN(2) == 0
+		i := slices.IndexFunc(ref, func(x []byte) bool { return bytes.Equal(x, pivot) })
+		if found := l.insert(pivot, v, after); found != (i >= 0) {
+			t.Fatalf("%sinsert found=%v, want %v", prefix, found, i >= 0)
+		}
+		if i >= 0 {
+			if after {
+				i++
+			}
+			ref = slices.Insert(ref, i, v)
+		}
+	case op == 9:
+		v := randValue(r)
+		count := int64(r.IntN(7) - 3)
+		l.remove(v, count)
+		ref = refRemove(ref, v, count)
+	case op == 10 && len(ref) > 0 && r.IntN(20) == 0:
+		s := r.IntN(len(ref))
+		e := s + r.IntN(len(ref)-s)
+		l.trim(s, e)
+		ref = slices.Clone(ref[s : e+1])
+	}
+	return ref
 }
 
 func refRemove(ref [][]byte, v []byte, count int64) [][]byte {
