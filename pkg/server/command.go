@@ -57,6 +57,8 @@ type Command struct {
 	// errors are then rejected before execution (and abort a MULTI).
 	Subs map[string]int
 	// (Per-command statistics are per Server: introState in t_server.go.)
+
+	id int // index in the table, for per-server arrays (set by register)
 }
 
 // commands is the command table, filled by register calls from init
@@ -70,6 +72,7 @@ func register(cmds ...*Command) {
 		if _, dup := commands[c.Name]; dup {
 			panic("server: duplicate command " + c.Name)
 		}
+		c.id = len(commands)
 		commands[c.Name] = c
 	}
 }
@@ -273,10 +276,10 @@ func (c *client) process(argv [][]byte) {
 		c.reject(errNoAuth)
 		return
 	}
-	if s := c.s; s.script != nil && s.script.busy && c.busyRejects(cmd, argv) {
+	s := c.s
+	if s.script != nil && s.script.busy && c.busyRejects(cmd, argv) {
 		return // a script runs past busy-reply-threshold (script_state.go)
 	}
-	s := c.s
 	isTxCtl := cmd.Flags&FlagTxControl != 0
 	if s.cfg.MaxMemory > 0 && (cmd.Flags&FlagDenyOOM != 0 || (c.inMulti && !isTxCtl)) {
 		if !s.evict() {

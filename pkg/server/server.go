@@ -329,6 +329,7 @@ func (s *Server) applyConfig() {
 	s.ks.lfu = strings.HasSuffix(s.cfg.MaxMemoryPolicy, "lfu")
 	s.aofApplyConfig()
 	s.applyNotifyConfig()
+	s.applyLatencyConfig()
 }
 
 // updateClock refreshes the time snapshot used for expiry (mu held or not

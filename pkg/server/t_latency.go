@@ -33,13 +33,12 @@ type latencySeries struct {
 }
 
 // latencyThreshold returns latency-monitor-threshold in ms (mu held).
-func (s *Server) latencyThreshold() int64 {
-	v := s.cfg.extra["latency-monitor-threshold"]
-	if v == "" || v == "0" {
-		return 0
-	}
-	n, _ := strconv.ParseInt(v, 10, 64)
-	return n
+func (s *Server) latencyThreshold() int64 { return s.intro.latency0 }
+
+// applyLatencyConfig caches latency-monitor-threshold (applyConfig): it is
+// read after every command.
+func (s *Server) applyLatencyConfig() {
+	s.intro.latency0, _ = strconv.ParseInt(s.cfg.extra["latency-monitor-threshold"], 10, 64)
 }
 
 // latencyAddIfNeeded records an event that took d, if the monitor is on

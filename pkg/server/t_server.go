@@ -597,7 +597,7 @@ func (s *Server) resetStats() {
 	s.st.rejectedConns.Store(0)
 	s.st.netIn, s.st.netOut = 0, 0
 	s.st.netOutPush.Store(0)
-	s.intro.cmdstats, s.intro.errstats = nil, nil
+	s.intro.cmdstats, s.intro.errstats, s.intro.byID = nil, nil, nil
 }
 
 // CLIENT.
@@ -1678,6 +1678,8 @@ func commandGroup(cmd *Command) string {
 // the latency monitor (t_latency.go). Guarded by Server.mu.
 type introState struct {
 	cmdstats map[string]*cmdStat // by full name ("get", "client|list")
+	byID     []*cmdStat          // the same, by Command.id, for commands without subcommands
+	latency0 int64               // latency-monitor-threshold in ms (applyConfig)
 	errstats map[string]int64    // by error code ("ERR", "WRONGTYPE")
 
 	pauseCh  chan struct{} // closed when the pause ends early; nil = no pause
@@ -1726,11 +1728,26 @@ func (s *Server) cmdStat(name string) *cmdStat {
 // calls (it replied an error: the error counter moved past errsBefore),
 // the latency monitor.
 func (s *Server) recordCall(c *client, cmd *Command, argv [][]byte, d time.Duration, errsBefore int64) {
-	name := statName(cmd, argv)
-	if name == "" {
-		name = cmd.Name
+	var st *cmdStat
+	name := cmd.Name
+	if cmd.Subs == nil {
+		// The common case, without hashing the name on every call.
+		if cmd.id < len(s.intro.byID) {
+			st = s.intro.byID[cmd.id]
+		}
+		if st == nil {
+			st = s.cmdStat(name)
+			if len(s.intro.byID) == 0 {
+				s.intro.byID = make([]*cmdStat, len(commands))
+			}
+			s.intro.byID[cmd.id] = st
+		}
+	} else {
+		if name = statName(cmd, argv); name == "" {
+			name = cmd.Name
+		}
+		st = s.cmdStat(name)
 	}
-	st := s.cmdStat(name)
 	st.calls++
 	st.usec += d.Microseconds()
 	st.hist[histBucket(d.Microseconds())]++
