@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/codisgo/codis/pkg/resp"
+	"github.com/codisgo/codis/pkg/utils/netpoll"
 )
 
 // Backend connection states (SPEC-data §D.9).
@@ -212,7 +213,7 @@ func (bc *backendConn) dial() (net.Conn, error) {
 		n++
 	}
 	if n == 0 {
-		return conn, nil
+		return netpoll.Wrap(conn), nil
 	}
 	conn.SetDeadline(time.Now().Add(dialTimeout))
 	if _, err := conn.Write(cmd); err != nil {
@@ -236,7 +237,7 @@ func (bc *backendConn) dial() (net.Conn, error) {
 		return nil, errBadAuthReply
 	}
 	conn.SetDeadline(time.Time{})
-	return conn, nil
+	return netpoll.Wrap(conn), nil
 }
 
 // serve runs one established link until it fails or bc is closed.

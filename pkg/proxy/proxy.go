@@ -51,6 +51,7 @@ import (
 
 	"github.com/codisgo/codis/pkg/models"
 	"github.com/codisgo/codis/pkg/utils/netaddr"
+	"github.com/codisgo/codis/pkg/utils/netpoll"
 	"github.com/codisgo/codis/pkg/utils/token"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -399,6 +400,7 @@ func (p *Proxy) acceptLoop(l net.Listener) {
 			tc.SetNoDelay(true)
 		}
 		p.stats.sessTotal.Add(1)
+		conn = netpoll.Wrap(conn) // one read per request at -P 1
 		s := newSession(p, conn)
 		p.mu.Lock()
 		closed, online := p.closed, p.online && p.router.IsOnline()

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/codisgo/codis/pkg/utils/netpoll"
 )
 
 // stats are the INFO stats counters. Fields without "atomic" are guarded by
@@ -301,6 +303,7 @@ func (s *Server) accept(conn net.Conn) {
 		return
 	}
 	s.st.numConnections.Add(1)
+	conn = netpoll.Wrap(conn) // one read per request at -P 1 (package doc)
 	c := newClient(s, conn)
 	s.clientsMu.Lock()
 	select {
