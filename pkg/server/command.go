@@ -241,7 +241,12 @@ func (c *client) reject(msg string) {
 // process runs one request (Server.mu held): lookup, checks, MULTI
 // queueing, execution.
 func (c *client) process(argv [][]byte) {
-	cmd := lookupCommand(argv[0])
+	cmd := c.cmd
+	if cmd == nil || !eqFold(argv[0], cmd.Name) {
+		// Pipelines mostly repeat the previous command; the table
+		// never changes after init, so the last one found stays valid.
+		cmd = lookupCommand(argv[0])
+	}
 	c.cmd = cmd
 	if cmd == nil {
 		c.lastCmd = "unknown"
@@ -317,9 +322,9 @@ func (c *client) process(argv [][]byte) {
 // call executes a command and records stats and the slow log.
 func (c *client) call(cmd *Command, argv [][]byte) {
 	s := c.s
-	start := time.Now()
+	start := monoNow()
 	if !c.inExec {
-		s.ks.now = start.UnixMilli()
+		s.ks.now = s.ks.clk.unixNano(start) / int64(time.Millisecond)
 	}
 	if s.ks.snap != nil && cmd.Flags&FlagWrite != 0 {
 		s.snapBeforeWrite(c, cmd, argv)
@@ -335,12 +340,12 @@ func (c *client) call(cmd *Command, argv [][]byte) {
 		// EXEC) made ready before any other client runs, as Redis does.
 		s.serveBlockedKeys()
 	}
-	d := time.Since(start) - c.blockedFor
+	d := monoNow() - start - c.blockedFor
 	c.blockedFor = 0
 	s.recordCall(c, cmd, argv, d, errs)
 	s.st.numCommands++
 	if s.cfg.SlowlogSlower >= 0 && d.Microseconds() >= s.cfg.SlowlogSlower {
-		s.slowlogAdd(c, argv, start, d)
+		s.slowlogAdd(c, argv, time.Unix(0, s.ks.clk.unixNano(start)), d)
 	}
 }
 

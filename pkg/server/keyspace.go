@@ -3,6 +3,7 @@ package server
 import (
 	"math/rand/v2"
 	"slices"
+	"time"
 )
 
 // shard holds the keys of one (db, slot): the slot set of SPEC-data §B.1 is
@@ -60,6 +61,39 @@ type keyspace struct {
 	masterExec  bool
 	// ev is the keyspace notification state (notify.go).
 	ev notifyState
+	// clk turns monotonic readings into wall-clock time for client.call.
+	clk cmdClock
+}
+
+// monoOrigin is the origin of monoNow.
+var monoOrigin = time.Now()
+
+// monoNow reads the monotonic clock: one clock read where time.Now takes
+// two (wall and monotonic), which matters at two reads per command.
+func monoNow() time.Duration { return time.Since(monoOrigin) }
+
+// cmdClockResync is how often cmdClock re-reads the wall clock, so that a
+// step of the system clock is seen within that delay.
+const cmdClockResync = 10 * time.Millisecond
+
+// cmdClock converts monoNow readings to unix time. The offset between the
+// two clocks is taken from time.Now at most every cmdClockResync of
+// monotonic time; in between, the wall time is the monotonic reading plus
+// that offset (both clocks advance at the same rate).
+type cmdClock struct {
+	off    int64         // unix ns minus monotonic reading
+	synced time.Duration // monotonic reading of the last resync
+	valid  bool
+}
+
+// unixNano returns the unix time in ns at monotonic reading m.
+func (k *cmdClock) unixNano(m time.Duration) int64 {
+	if !k.valid || m-k.synced >= cmdClockResync || m < k.synced {
+		t := time.Now()
+		k.off = t.UnixNano() - int64(t.Sub(monoOrigin))
+		k.synced, k.valid = m, true
+	}
+	return k.off + int64(m)
 }
 
 // emptyShards is the shared, never written, shard array of empty DBs.
@@ -103,6 +137,29 @@ func (db *DB) Lookup(key []byte) *Entry {
 		db.ks.snap.cow(db, slot)
 	}
 	return db.lookupSlot(key, slot)
+}
+
+// keyLoc is where a key is stored: its slot and, for a key with a hash
+// tag, its tag group (the CRC of the tag). Writers that look a key up and
+// then add it compute it once (locate, lookupWrite, addAt).
+type keyLoc struct {
+	slot   int
+	crc    uint32
+	tagged bool
+}
+
+func locate(key []byte) keyLoc {
+	slot, tagged, crc := slotAndTag(key)
+	return keyLoc{slot: slot, crc: crc, tagged: tagged}
+}
+
+// lookupWrite is Lookup that also returns the key's location.
+func (db *DB) lookupWrite(key []byte) (*Entry, keyLoc) {
+	loc := locate(key)
+	if db.ks.snap != nil {
+		db.ks.snap.cow(db, loc.slot)
+	}
+	return db.lookupSlot(key, loc.slot), loc
 }
 
 func (db *DB) lookupSlot(key []byte, slot int) *Entry {
@@ -194,8 +251,12 @@ func (db *DB) expireKey(sh *shard, key []byte, e *Entry) {
 
 // Add stores a new key, which must not exist (check with Lookup first).
 // The entry is owned by the DB afterwards.
-func (db *DB) Add(key []byte, e *Entry) {
-	slot, tagged, crc := slotAndTag(key)
+func (db *DB) Add(key []byte, e *Entry) { db.addAt(key, string(key), locate(key), e) }
+
+// addAt is Add with the key's location and the string to store as the key
+// (equal to key; newStringEntryKeyed allocates it with the entry).
+func (db *DB) addAt(key []byte, k string, loc keyLoc, e *Entry) {
+	slot, tagged, crc := loc.slot, loc.tagged, loc.crc
 	if db.ks.snap != nil {
 		db.ks.snap.cow(db, slot)
 	}
@@ -203,7 +264,6 @@ func (db *DB) Add(key []byte, e *Entry) {
 		db.shards = new([NumSlots]shard)
 	}
 	sh := &db.shards[slot]
-	k := string(key)
 	if sh.keys == nil {
 		sh.keys = make(map[string]*Entry)
 	}
@@ -242,11 +302,11 @@ func (db *DB) Add(key []byte, e *Entry) {
 // old expiry is kept when keepTTL is set, else cleared (e's own expireAt is
 // used). It reports whether the key existed.
 func (db *DB) Set(key []byte, e *Entry, keepTTL bool) bool {
-	slot := SlotOf(key)
+	loc := locate(key)
 	if db.ks.snap != nil {
-		db.ks.snap.cow(db, slot)
+		db.ks.snap.cow(db, loc.slot)
 	}
-	sh := &db.shards[slot]
+	sh := &db.shards[loc.slot]
 	old := sh.keys[string(key)]
 	if old != nil && db.isExpired(old) {
 		db.expireKey(sh, key, old)
@@ -256,7 +316,7 @@ func (db *DB) Set(key []byte, e *Entry, keepTTL bool) bool {
 		if keepTTL {
 			e.expireAt = 0
 		}
-		db.Add(key, e)
+		db.addAt(key, string(key), loc, e)
 		return false
 	}
 	// Overwrite in place so the map entry, slot set and tag index stay.

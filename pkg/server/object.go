@@ -1,5 +1,7 @@
 package server
 
+import "unsafe"
+
 // ValueType is the Redis type of a value.
 type ValueType uint8
 
@@ -92,21 +94,68 @@ func NewStringEntry(v []byte) *Entry {
 	return &Entry{typ: TypeString, str: v, enc: stringEncoding(v)}
 }
 
-// entrySmall co-allocates an Entry with room for a short string value
-// (counters, flags): one allocation instead of two, same size class (80).
-type entrySmall struct {
-	e   Entry
-	buf [16]byte
-}
-
-// NewStringEntryCopy makes a string entry holding a copy of v.
+// NewStringEntryCopy makes a string entry holding a copy of v: short
+// values (counters, flags) share the entry's allocation.
 func NewStringEntryCopy(v []byte) *Entry {
 	if len(v) <= 16 {
-		x := &entrySmall{}
-		x.e = Entry{typ: TypeString, str: x.buf[:copy(x.buf[:], v)], enc: stringEncoding(v)}
-		return &x.e
+		e, buf := entryWithBuf(len(v))
+		*e = Entry{typ: TypeString, str: buf[:copy(buf, v)], enc: stringEncoding(v)}
+		return e
 	}
 	return NewStringEntry(cloneBytes(v))
+}
+
+// Entries allocated together with a small buffer (newStringEntryKeyed):
+// the sizes match allocator size classes, so an entry and its key cost one
+// allocation of the size the two separate ones would take.
+type (
+	entryBuf16 struct {
+		e   Entry
+		buf [16]byte
+	}
+	entryBuf32 struct {
+		e   Entry
+		buf [32]byte
+	}
+	entryBuf48 struct {
+		e   Entry
+		buf [48]byte
+	}
+)
+
+// entryWithBuf returns a new Entry and a buffer of at least n bytes in the
+// same allocation, or nil if n is more than 48.
+func entryWithBuf(n int) (*Entry, []byte) {
+	switch {
+	case n <= 16:
+		x := &entryBuf16{}
+		return &x.e, x.buf[:]
+	case n <= 32:
+		x := &entryBuf32{}
+		return &x.e, x.buf[:]
+	case n <= 48:
+		x := &entryBuf48{}
+		return &x.e, x.buf[:]
+	}
+	return nil, nil
+}
+
+// newStringEntryKeyed makes a string entry holding a copy of v, and the
+// key string to store it under (DB.addAt), in as few allocations as
+// possible: the key, and the value too when it fits, share the entry's
+// allocation. The value comes after the key, so in-place growth of the
+// value (INCR, APPEND) never touches the key's bytes.
+func newStringEntryKeyed(key, v []byte) (*Entry, string) {
+	if e, buf := entryWithBuf(len(key) + len(v)); e != nil {
+		n := copy(buf, key)
+		*e = Entry{typ: TypeString, str: buf[n : n+copy(buf[n:], v)], enc: stringEncoding(v)}
+		return e, unsafe.String(unsafe.SliceData(buf), n)
+	}
+	if e, buf := entryWithBuf(len(key)); e != nil {
+		*e = Entry{typ: TypeString, str: cloneBytes(v), enc: stringEncoding(v)}
+		return e, unsafe.String(unsafe.SliceData(buf), copy(buf, key))
+	}
+	return NewStringEntryCopy(v), string(key)
 }
 
 // NewObjectEntry wraps a non-string value.

@@ -6,9 +6,11 @@ import (
 	"hash/maphash"
 	"math"
 	"math/big"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/codisgo/codis/pkg/rdb"
 	"github.com/codisgo/codis/pkg/resp"
@@ -17,15 +19,14 @@ import (
 // Hashes have Redis's two encodings: a packed buffer of field, value
 // entries while the hash has at most
 // hashMaxListpackEntries fields and every field and value is at most
-// hashMaxListpackValue bytes, then a map. Conversion is one-way. In the map
-// each field and its value share one allocation.
+// hashMaxListpackValue bytes, then a hash table (hashTable). Conversion is
+// one-way. In the table each field and its value share one allocation.
 
 const (
 	hashMaxListpackEntries = 512 // default hash-max-listpack-entries, as Debian's redis-server 7.0.15 reports
 	hashMaxListpackValue   = 64  // default hash-max-listpack-value
 	hashObjOverhead        = 32  // hashObj struct
-	hashMapEntryOverhead   = 40  // map slot (two string headers, control byte) at the usual load
-	hashEmptySlot          = 36  // a slot left by deleted fields
+	hashTableOverhead      = 48  // hashTable struct
 )
 
 // hashLimits are the listpack conversion thresholds.
@@ -74,11 +75,123 @@ type hashObj struct {
 	ht *hashTable
 }
 
-// hashTable is the hashtable encoding.
+// hashTable is the hashtable encoding: open addressing with linear
+// probing over slots that keep 32 bits of the field's hash. Compared with
+// a Go map, HSET of a new field probes once (a map needs a lookup, then an
+// assignment), and growing rehashes from the stored hashes without reading
+// the fields (on a big hash each of those reads is a cache miss). Deletion
+// shifts the following entries back (no tombstones) and the table shrinks
+// when mostly empty, so memory is given back.
 type hashTable struct {
-	m    map[string]string
-	mem  int64 // estimated bytes of the map's contents
-	peak int   // most fields since the map was built (Go maps never shrink)
+	slots []htSlot // power-of-two length, at most 3/4 used
+	shift uint8    // 32 - log2(len(slots)): a slot's home is tag >> shift
+	n     int      // fields
+	mem   int64    // sum of hashEntryMem of the fields
+}
+
+// htSlot is one slot: the field and value in one string, the field's
+// length, and its hash tag (0 when the slot is empty).
+type htSlot struct {
+	fv   string
+	flen uint32
+	tag  uint32
+}
+
+// htSlotSize is the size of an htSlot, for MemSize.
+const htSlotSize = 24
+
+// htMinSlots is the smallest table.
+const htMinSlots = 8
+
+var htSeed = maphash.MakeSeed()
+
+// htTag hashes a field: the top bits choose the home slot, bit 0 is set so
+// that an occupied slot's tag is never 0.
+func htTag(f []byte) uint32 { return uint32(maphash.Bytes(htSeed, f)>>32) | 1 }
+
+// newHashTable returns a table with room for n fields without growing.
+func newHashTable(n int) *hashTable {
+	t := &hashTable{}
+	t.alloc(htSlotsFor(n))
+	return t
+}
+
+// htSlotsFor is the table size that holds n fields at most 3/4 full.
+func htSlotsFor(n int) int {
+	size := htMinSlots
+	for size*3 < n*4 {
+		size *= 2
+	}
+	return size
+}
+
+func (t *hashTable) alloc(size int) {
+	t.slots = make([]htSlot, size)
+	t.shift = uint8(32 - bits.TrailingZeros(uint(size)))
+}
+
+func (f *htSlot) field() string { return f.fv[:f.flen] }
+func (f *htSlot) value() string { return f.fv[f.flen:] }
+
+// find returns the slot of field and true, or the empty slot that ends its
+// probe sequence and false.
+func (t *hashTable) find(field []byte, tag uint32) (int, bool) {
+	mask := len(t.slots) - 1
+	for i := int(tag >> t.shift); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.tag == tag && int(s.flen) == len(field) && s.fv[:s.flen] == string(field) {
+			return i, true
+		}
+		if s.tag == 0 {
+			return i, false
+		}
+	}
+}
+
+// lookup returns the slot holding field, or nil.
+func (t *hashTable) lookup(field []byte) *htSlot {
+	if i, ok := t.find(field, htTag(field)); ok {
+		return &t.slots[i]
+	}
+	return nil
+}
+
+// resize rehashes into a table of size slots, from the stored tags.
+func (t *hashTable) resize(size int) {
+	old := t.slots
+	t.alloc(size)
+	mask := size - 1
+	for _, s := range old {
+		if s.tag == 0 {
+			continue
+		}
+		i := int(s.tag >> t.shift)
+		for t.slots[i].tag != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
+}
+
+// m iterates over the fields and values: for f, v := range t.m.
+func (t *hashTable) m(yield func(f, v string) bool) {
+	for i := range t.slots {
+		if s := &t.slots[i]; s.tag != 0 && !yield(s.field(), s.value()) {
+			return
+		}
+	}
+}
+
+// random returns a random occupied slot of a non-empty table: the first
+// one from a random position (O(1) at the load kept, close to uniform,
+// like Redis's fair random key).
+func (t *hashTable) random() *htSlot {
+	mask := len(t.slots) - 1
+	for i := rand.IntN(len(t.slots)); ; i = (i + 1) & mask {
+		if t.slots[i].tag != 0 {
+			return &t.slots[i]
+		}
+	}
 }
 
 func newHashObj() *hashObj { return &hashObj{} }
@@ -97,7 +210,7 @@ func (h *hashObj) Encoding() string {
 // MemSize implements Object.
 func (h *hashObj) MemSize() int64 {
 	if h.ht != nil {
-		return hashObjOverhead + h.ht.mem + int64(h.ht.peak-len(h.ht.m))*hashEmptySlot
+		return hashObjOverhead + hashTableOverhead + h.ht.mem + int64(len(h.ht.slots))*htSlotSize
 	}
 	return hashObjOverhead + int64(cap(h.lp))
 }
@@ -105,11 +218,9 @@ func (h *hashObj) MemSize() int64 {
 // Copy implements Object.
 func (h *hashObj) Copy() Object {
 	if h.ht != nil {
-		m := make(map[string]string, len(h.ht.m))
-		for f, v := range h.ht.m {
-			m[f] = v
-		}
-		return &hashObj{ht: &hashTable{m: m, mem: h.ht.mem, peak: len(m)}}
+		t := *h.ht
+		t.slots = slices.Clone(t.slots)
+		return &hashObj{ht: &t}
 	}
 	return &hashObj{lp: slices.Clip(slices.Clone(h.lp))}
 }
@@ -117,7 +228,7 @@ func (h *hashObj) Copy() Object {
 // Len returns the number of fields.
 func (h *hashObj) Len() int {
 	if h.ht != nil {
-		return len(h.ht.m)
+		return h.ht.n
 	}
 	n := 0
 	for off := 0; off < len(h.lp); n++ {
@@ -163,8 +274,10 @@ func allocSize(n int) int64 {
 	return int64(n+511) &^ 511
 }
 
+// hashEntryMem is the memory of a field and its value in the hashtable
+// encoding besides the slot.
 func hashEntryMem(f, v string) int64 {
-	return hashMapEntryOverhead + allocSize(len(f)+len(v))
+	return allocSize(len(f) + len(v))
 }
 
 // lpFind returns the offsets of field's entry, its value's entry and the
@@ -185,11 +298,11 @@ func (h *hashObj) lpFind(field []byte) (fa, va, vb, n int, ok bool) {
 // get returns the value of field.
 func (h *hashObj) get(field []byte) ([]byte, bool) {
 	if h.ht != nil {
-		v, ok := h.ht.m[string(field)]
-		if !ok {
+		s := h.ht.lookup(field)
+		if s == nil {
 			return nil, false
 		}
-		return []byte(v), true
+		return []byte(s.value()), true
 	}
 	_, va, _, _, ok := h.lpFind(field)
 	if !ok {
@@ -200,7 +313,7 @@ func (h *hashObj) get(field []byte) ([]byte, bool) {
 }
 
 func (h *hashObj) convert() {
-	h.ht = &hashTable{m: make(map[string]string, h.Len())}
+	h.ht = newHashTable(h.Len())
 	for off := 0; off < len(h.lp); {
 		var f, v []byte
 		f, off = hpRead(h.lp, off)
@@ -211,32 +324,62 @@ func (h *hashObj) convert() {
 }
 
 // set stores field and value in one allocation and reports whether the
-// field is new. It costs one lookup and one assignment: on a big hash
-// every map operation is a cache miss, so none is repeated.
+// field is new. It probes the table once: on a big hash every probe is a
+// cache miss.
 func (t *hashTable) set(field, value []byte) bool {
-	old, exists := t.m[string(field)]
-	fv := string(field) + string(value)
-	f, v := fv[:len(field)], fv[len(field):]
+	tag := htTag(field)
+	i, exists := t.find(field, tag)
 	if exists {
-		t.mem -= hashEntryMem(f, old)
+		s := &t.slots[i]
+		t.mem -= hashEntryMem(s.field(), s.value())
+		var sb strings.Builder
+		sb.Grow(len(s.fv) - len(s.value()) + len(value))
+		sb.WriteString(s.field())
+		sb.Write(value)
+		s.fv = sb.String()
+		t.mem += hashEntryMem(s.field(), s.value())
+		return false
 	}
-	t.m[f] = v
-	t.mem += hashEntryMem(f, v)
-	t.peak = max(t.peak, len(t.m))
-	return !exists
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.resize(len(t.slots) * 2)
+		i, _ = t.find(field, tag)
+	}
+	t.slots[i] = htSlot{fv: concat(field, value), flen: uint32(len(field)), tag: tag}
+	t.n++
+	t.mem += allocSize(len(field) + len(value)) // hashEntryMem
+	return true
 }
 
-// delete removes a present field, rebuilding the map once most of it is
-// gone so memory is given back.
-func (t *hashTable) delete(f, v string) {
-	t.mem -= hashEntryMem(f, v)
-	delete(t.m, f)
-	if t.peak >= 256 && len(t.m)*8 < t.peak {
-		m := make(map[string]string, len(t.m))
-		for k, x := range t.m {
-			m[k] = x
+// concat returns a + b as a string in one allocation (string(a) +
+// string(b) may cost three).
+func concat(a, b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(a) + len(b))
+	sb.Write(a)
+	sb.Write(b)
+	return sb.String()
+}
+
+// deleteAt empties slot i, moves back the entries after it that would no
+// longer be found, and shrinks a table that is 1/8 full or less (to at
+// most 3/8 full, so that growing again takes many insertions).
+func (t *hashTable) deleteAt(i int) {
+	s := &t.slots[i]
+	t.mem -= hashEntryMem(s.field(), s.value())
+	t.n--
+	mask := len(t.slots) - 1
+	for j := (i + 1) & mask; t.slots[j].tag != 0; j = (j + 1) & mask {
+		// The entry at j stays if its home is cyclically in (i, j].
+		k := int(t.slots[j].tag >> t.shift)
+		if (i <= j && i < k && k <= j) || (i > j && (i < k || k <= j)) {
+			continue
 		}
-		t.m, t.peak = m, len(m)
+		t.slots[i] = t.slots[j]
+		i = j
+	}
+	t.slots[i] = htSlot{}
+	if len(t.slots) > htMinSlots && t.n*8 <= len(t.slots) {
+		t.resize(htSlotsFor(2 * t.n))
 	}
 }
 
@@ -318,12 +461,11 @@ func (h *hashObj) convertIfLong(n, off int, lim hashLimits) {
 // del removes field and reports whether it existed.
 func (h *hashObj) del(field []byte) bool {
 	if h.ht != nil {
-		v, ok := h.ht.m[string(field)]
-		if !ok {
-			return false
+		i, ok := h.ht.find(field, htTag(field))
+		if ok {
+			h.ht.deleteAt(i)
 		}
-		h.ht.delete(string(field), v)
-		return true
+		return ok
 	}
 	fa, _, vb, _, ok := h.lpFind(field)
 	if !ok {
@@ -670,13 +812,11 @@ func (h *hashObj) pairs() []hashPair {
 }
 
 // randomPair returns a random field of a non-empty hash: uniform for the
-// listpack; for the hashtable, the first field of Go's randomised map
-// iteration (O(1), close to uniform, like Redis's fair random key).
+// listpack; for the hashtable, hashTable.random.
 func (h *hashObj) randomPair() hashPair {
 	if h.ht != nil {
-		for f, v := range h.ht.m {
-			return hashPair{[]byte(f), []byte(v)}
-		}
+		s := h.ht.random()
+		return hashPair{[]byte(s.field()), []byte(s.value())}
 	}
 	i := rand.IntN(h.Len())
 	var out hashPair
@@ -762,7 +902,7 @@ func hrandfieldCommand(c *client, argv [][]byte) {
 		}
 		return
 	}
-	if h.ht != nil && count*4 < int64(len(h.ht.m)) {
+	if h.ht != nil && count*4 < int64(h.ht.n) {
 		// Few fields of a big hash: sample without building the whole list.
 		seen := make(map[string]struct{}, count)
 		c.addArrayLen(int(count) * mult)
@@ -884,7 +1024,7 @@ func hscanCommand(c *client, argv [][]byte) {
 			pos  uint64
 			f, v string
 		}
-		budget := int(max(min(count, 1<<20), int64(len(h.ht.m)/hscanMinFraction)))
+		budget := int(max(min(count, 1<<20), int64(h.ht.n/hscanMinFraction)))
 		var cand []posPair
 		for f, v := range h.ht.m {
 			if p := hscanPos(f); p >= cur {
@@ -945,7 +1085,7 @@ func hashFromRDB(o *rdb.Object, lim *encLimits) (Object, error) {
 	}
 	h := newHashObj()
 	if len(o.Hash) > lim.hash.entries {
-		h.ht = &hashTable{m: make(map[string]string, len(o.Hash))}
+		h.ht = newHashTable(len(o.Hash))
 	}
 	for _, f := range o.Hash {
 		if !h.set(f.Name, f.Value, lim.hash) {

@@ -170,10 +170,13 @@ func (s *setObject) Add(member []byte, maxInts int) bool {
 		}
 		s.convert()
 	}
-	if _, ok := s.m[string(member)]; ok {
+	// One map operation: on a big set each is a cache miss. (Assigning a
+	// present member only replaces its key with an equal string.)
+	n := len(s.m)
+	s.m[string(member)] = struct{}{}
+	if len(s.m) == n {
 		return false
 	}
-	s.m[string(member)] = struct{}{}
 	s.mem += setMemberOverhead + strAlloc(len(member))
 	s.peak = max(s.peak, len(s.m))
 	return true

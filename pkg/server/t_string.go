@@ -190,7 +190,7 @@ func setCommand(c *client, argv [][]byte) {
 
 func (c *client) setGeneric(key, val []byte, flags int, at int64) {
 	db := c.db
-	e := db.Lookup(key)
+	e, loc := db.lookupWrite(key)
 	if flags&setGet != 0 {
 		if e != nil && e.typ != TypeString {
 			c.addError(errWrongType)
@@ -221,12 +221,12 @@ func (c *client) setGeneric(key, val []byte, flags int, at int64) {
 		if flags&setKeepTTL != 0 {
 			exp = e.expireAt
 		}
-		db.setExpireEntry(&db.shards[SlotOf(key)], key, e, exp)
+		db.setExpireEntry(&db.shards[loc.slot], key, e, exp)
 		db.Modified(key, e)
 	} else {
-		ne := NewStringEntryCopy(val)
+		ne, k := newStringEntryKeyed(key, val)
 		ne.expireAt = at
-		db.Add(key, ne)
+		db.addAt(key, k, loc, ne)
 	}
 	c.notify(notifyString, "set", key)
 	if at != 0 {
@@ -497,8 +497,9 @@ func growZero(b []byte, n int) []byte {
 }
 
 func (c *client) incrDecr(key []byte, by int64) {
-	e, ok := c.lookupStringWrite(key)
-	if !ok {
+	e, loc := c.db.lookupWrite(key)
+	if e != nil && e.typ != TypeString {
+		c.addError(errWrongType)
 		return
 	}
 	var cur int64
@@ -517,8 +518,8 @@ func (c *client) incrDecr(key []byte, by int64) {
 	cur += by
 	if e == nil {
 		var tmp [20]byte
-		ne := NewStringEntryCopy(strconv.AppendInt(tmp[:0], cur, 10))
-		c.db.Add(key, ne)
+		ne, k := newStringEntryKeyed(key, strconv.AppendInt(tmp[:0], cur, 10))
+		c.db.addAt(key, k, loc, ne)
 	} else {
 		e.str = strconv.AppendInt(e.str[:0], cur, 10)
 		e.enc = encInt

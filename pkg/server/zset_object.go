@@ -33,7 +33,7 @@ type zsetObject struct {
 }
 
 // Memory estimates: a listpack costs its buffer; per skiplist member the node (64 bytes with its level slice header), its
-// levels (16 bytes each), the map slot (24 bytes at 7/8 load plus control
+// levels (24 bytes each), the map slot (24 bytes at 7/8 load plus control
 // bytes) and the string.
 const (
 	zsetObjOverhead  = 64
@@ -71,7 +71,7 @@ func (z *zsetObject) Copy() Object {
 }
 
 func nodeCost(n *zslNode) int64 {
-	return zsetNodeOverhead + 16*int64(len(n.level)) + strAlloc(len(n.member))
+	return zsetNodeOverhead + 24*int64(len(n.level)) + strAlloc(len(n.member))
 }
 
 // Len returns the number of members.
@@ -138,10 +138,10 @@ func (z *zsetObject) Insert(member string, score float64, lim *encLimits) {
 func (z *zsetObject) Update(member string, score float64) {
 	if z.zsl != nil {
 		n := z.dict[member]
-		z.mem -= nodeCost(n)
-		n = z.zsl.updateScore(n, score)
-		z.dict[member] = n
-		z.mem += nodeCost(n)
+		if moved := z.zsl.updateScore(n, score); moved != n {
+			z.mem += nodeCost(moved) - nodeCost(n)
+			z.dict[moved.member] = moved
+		}
 		return
 	}
 	off, _, _ := z.lp.find(member)
@@ -351,7 +351,35 @@ func parseScoreStrict(b []byte) (float64, bool) {
 	if len(b) == 0 || isSpaceByte(b[0]) {
 		return 0, false
 	}
+	if f, ok := parseSmallInt(b); ok {
+		return f, true
+	}
 	return strtodWhole(string(b))
+}
+
+// parseSmallInt is the fast path of score parsing: an optional sign and 1
+// to 15 decimal digits, which strtod converts exactly.
+func parseSmallInt(b []byte) (float64, bool) {
+	neg := false
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	f := float64(n)
+	if neg {
+		f = -f // -0 stays negative zero, as strtod gives
+	}
+	return f, true
 }
 
 // strtodWhole parses a complete strtod number (after any leading space was

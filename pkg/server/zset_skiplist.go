@@ -1,6 +1,9 @@
 package server
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"unsafe"
+)
 
 // zskiplist is the ordered half of a large sorted set: a skip list ordered
 // by (score, member) whose links carry spans (the number of level-0 steps
@@ -14,16 +17,21 @@ const (
 	zslPThreshold = 0xFFFF / 4
 )
 
+// zslLevel is one link of a node. It caches the score of the node it
+// points to, so a walk decides whether to step forward without touching
+// that node: a large set's walk is bound by cache misses, one per node
+// stepped onto instead of one per node compared.
 type zslLevel struct {
 	forward *zslNode
 	span    int
+	score   float64 // forward.score (when forward != nil)
 }
 
 type zslNode struct {
 	member   string
 	score    float64
 	backward *zslNode
-	level    []zslLevel
+	level    []zslLevel // the lv array of the zslNodeN holding the node
 }
 
 type zskiplist struct {
@@ -34,12 +42,15 @@ type zskiplist struct {
 }
 
 func newZskiplist() *zskiplist {
-	return &zskiplist{head: &zslNode{level: make([]zslLevel, zslMaxLevel)}, level: 1}
+	return &zskiplist{head: newZslNode(zslMaxLevel, 0, ""), level: 1}
 }
 
-// Nodes of up to four levels (all but 1 in 256) are allocated together
-// with their level array, so stepping through a node costs one cache miss,
-// not two; a walk over a large set is bound by those misses.
+// Every node, the head included, is allocated together with its level
+// array, right after it (zslNodeN with N levels or more), so stepping
+// through a node costs one cache miss, not two: a walk over a large set is
+// bound by those misses. As the array is at the same offset in every
+// node, a walk reaches level i of a node at a fixed address (zslNode.lv)
+// without first loading the level slice from the node.
 type (
 	zslNode1 struct {
 		zslNode
@@ -57,29 +68,60 @@ type (
 		zslNode
 		lv [4]zslLevel
 	}
+	zslNode8 struct {
+		zslNode
+		lv [8]zslLevel
+	}
+	zslNode16 struct {
+		zslNode
+		lv [16]zslLevel
+	}
+	zslNode32 struct {
+		zslNode
+		lv [zslMaxLevel]zslLevel
+	}
 )
+
+// zslLevelsOff is the offset of the level array in every zslNodeN.
+const zslLevelsOff = unsafe.Offsetof(zslNode1{}.lv)
+
+// lv returns &x.level[i] for i < len(x.level), read at its fixed place
+// in x's allocation (see zslNode1).
+func (x *zslNode) lv(i int) *zslLevel {
+	return (*zslLevel)(unsafe.Add(unsafe.Pointer(x), zslLevelsOff+uintptr(i)*unsafe.Sizeof(zslLevel{})))
+}
 
 func newZslNode(lvl int, score float64, member string) *zslNode {
 	var n *zslNode
-	switch lvl {
-	case 1:
+	switch {
+	case lvl == 1:
 		x := &zslNode1{}
 		n = &x.zslNode
 		n.level = x.lv[:]
-	case 2:
+	case lvl == 2:
 		x := &zslNode2{}
 		n = &x.zslNode
 		n.level = x.lv[:]
-	case 3:
+	case lvl == 3:
 		x := &zslNode3{}
 		n = &x.zslNode
 		n.level = x.lv[:]
-	case 4:
+	case lvl == 4:
 		x := &zslNode4{}
 		n = &x.zslNode
 		n.level = x.lv[:]
+	case lvl <= 8:
+		x := &zslNode8{}
+		n = &x.zslNode
+		n.level = x.lv[:lvl]
+	case lvl <= 16:
+		x := &zslNode16{}
+		n = &x.zslNode
+		n.level = x.lv[:lvl]
 	default:
-		n = &zslNode{level: make([]zslLevel, lvl)}
+		x := &zslNode32{}
+		n = &x.zslNode
+		n.level = x.lv[:lvl]
 	}
 	n.score, n.member = score, member
 	return n
@@ -98,6 +140,12 @@ func zslLess(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || (s1 == s2 && m1 < m2)
 }
 
+// before reports whether the node l points to orders before (score,
+// member), comparing the cached score and only on a tie the member.
+func (l *zslLevel) before(score float64, member string) bool {
+	return l.forward != nil && (l.score < score || (l.score == score && l.forward.member < member))
+}
+
 // insert adds a member that must not be present.
 func (z *zskiplist) insert(score float64, member string) *zslNode {
 	var update [zslMaxLevel]*zslNode
@@ -107,9 +155,9 @@ func (z *zskiplist) insert(score float64, member string) *zslNode {
 		if i < z.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && zslLess(f.score, f.member, score, member); f = x.level[i].forward {
-			rank[i] += x.level[i].span
-			x = f
+		for l := x.lv(i); l.before(score, member); l = x.lv(i) {
+			rank[i] += l.span
+			x = l.forward
 		}
 		update[i] = x
 	}
@@ -124,10 +172,11 @@ func (z *zskiplist) insert(score float64, member string) *zslNode {
 	}
 	n := newZslNode(lvl, score, member)
 	for i := 0; i < lvl; i++ {
-		n.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = n
-		n.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
+		ul := &update[i].level[i]
+		n.level[i].forward, n.level[i].score = ul.forward, ul.score
+		ul.forward, ul.score = n, score
+		n.level[i].span = ul.span - (rank[0] - rank[i])
+		ul.span = rank[0] - rank[i] + 1
 	}
 	for i := lvl; i < z.level; i++ {
 		update[i].level[i].span++
@@ -149,6 +198,7 @@ func (z *zskiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 		if update[i].level[i].forward == x {
 			update[i].level[i].span += x.level[i].span - 1
 			update[i].level[i].forward = x.level[i].forward
+			update[i].level[i].score = x.level[i].score
 		} else {
 			update[i].level[i].span--
 		}
@@ -164,18 +214,24 @@ func (z *zskiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	z.length--
 }
 
+// find fills update with the last node before (score, member) on each
+// level and returns the node after it on level 0 (nil at the end).
+func (z *zskiplist) find(score float64, member string, update *[zslMaxLevel]*zslNode) *zslNode {
+	x := z.head
+	for i := z.level - 1; i >= 0; i-- {
+		for l := x.lv(i); l.before(score, member); l = x.lv(i) {
+			x = l.forward
+		}
+		update[i] = x
+	}
+	return x.level[0].forward
+}
+
 // delete removes the node with this score and member; it reports whether it
 // was found.
 func (z *zskiplist) delete(score float64, member string) bool {
 	var update [zslMaxLevel]*zslNode
-	x := z.head
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && zslLess(f.score, f.member, score, member); f = x.level[i].forward {
-			x = f
-		}
-		update[i] = x
-	}
-	x = x.level[0].forward
+	x := z.find(score, member, &update)
 	if x == nil || x.score != score || x.member != member {
 		return false
 	}
@@ -186,12 +242,28 @@ func (z *zskiplist) delete(score float64, member string) bool {
 // updateScore moves node n (present) to a new score and returns the node
 // now holding the member.
 func (z *zskiplist) updateScore(n *zslNode, newScore float64) *zslNode {
-	if (n.backward == nil || n.backward.score < newScore) &&
-		(n.level[0].forward == nil || n.level[0].forward.score > newScore) {
-		n.score = newScore
+	inPlace := (n.backward == nil || n.backward.score < newScore) &&
+		(n.level[0].forward == nil || n.level[0].forward.score > newScore)
+	if inPlace && len(n.level) == 1 {
+		// The order holds and the only link to n is its predecessor's.
+		prev := n.backward
+		if prev == nil {
+			prev = z.head
+		}
+		n.score, prev.level[0].score = newScore, newScore
 		return n
 	}
-	z.delete(n.score, n.member)
+	var update [zslMaxLevel]*zslNode
+	z.find(n.score, n.member, &update)
+	if inPlace {
+		// Change the score in place, and in the links to n that cache it.
+		n.score = newScore
+		for i := range n.level {
+			update[i].level[i].score = newScore
+		}
+		return n
+	}
+	z.unlink(n, &update)
 	return z.insert(newScore, n.member)
 }
 
@@ -200,9 +272,9 @@ func (z *zskiplist) rank(score float64, member string) int {
 	r := 0
 	x := z.head
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && !zslLess(score, member, f.score, f.member); f = x.level[i].forward {
-			r += x.level[i].span
-			x = f
+		for l := x.lv(i); l.forward != nil && !(score < l.score || (score == l.score && member < l.forward.member)); l = x.lv(i) {
+			r += l.span
+			x = l.forward
 		}
 		if x != z.head && x.member == member && x.score == score {
 			return r
