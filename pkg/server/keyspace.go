@@ -159,7 +159,19 @@ func (db *DB) lookupWrite(key []byte) (*Entry, keyLoc) {
 	if db.ks.snap != nil {
 		db.ks.snap.cow(db, loc.slot)
 	}
-	return db.lookupSlot(key, loc.slot), loc
+	sh := &db.shards[loc.slot]
+	e := sh.keys[string(key)]
+	if e == nil {
+		return nil, loc
+	}
+	if db.isExpired(e) {
+		// A writer reclaims an expired key even on a replica (Redis's
+		// EXPIRE_FORCE_DELETE_EXPIRED), so that it can be added anew.
+		db.expireKey(sh, key, e)
+		return nil, loc
+	}
+	db.touch(e)
+	return e, loc
 }
 
 func (db *DB) lookupSlot(key []byte, slot int) *Entry {
@@ -174,11 +186,16 @@ func (db *DB) lookupSlot(key []byte, slot int) *Entry {
 		}
 		return nil
 	}
+	db.touch(e)
+	return e
+}
+
+// touch records an access to e (LRU clock, LFU counter).
+func (db *DB) touch(e *Entry) {
 	if db.ks.lfu {
 		e.freq = lfuIncr(lfuDecay(e.freq, db.ks.lruClock-e.lru))
 	}
 	e.lru = db.ks.lruClock
-	return e
 }
 
 // LFU counter, as Redis: starts at 5, grows logarithmically (lfu-log-factor

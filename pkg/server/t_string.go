@@ -188,6 +188,30 @@ func setCommand(c *client, argv [][]byte) {
 	c.setGeneric(argv[1], argv[2], flags, at)
 }
 
+// storeString sets key (found by lookupWrite as e at loc) to a copy of
+// val with expiry at (0: none; keepTTL keeps e's).
+func (db *DB) storeString(key, val []byte, e *Entry, loc keyLoc, at int64, keepTTL bool) {
+	if e == nil {
+		ne, k := newStringEntryKeyed(key, val)
+		ne.expireAt = at
+		db.addAt(key, k, loc, ne)
+		return
+	}
+	// Overwrite in place: reuse the value buffer when it fits.
+	v := e.str
+	if e.typ != TypeString || cap(v) < len(val) || cap(v) > 2*len(val)+64 {
+		v = make([]byte, len(val))
+	}
+	v = v[:len(val)]
+	copy(v, val)
+	e.str, e.obj, e.typ, e.enc = v, nil, TypeString, stringEncoding(v)
+	if keepTTL {
+		at = e.expireAt
+	}
+	db.setExpireEntry(&db.shards[loc.slot], key, e, at)
+	db.Modified(key, e)
+}
+
 func (c *client) setGeneric(key, val []byte, flags int, at int64) {
 	db := c.db
 	e, loc := db.lookupWrite(key)
@@ -208,26 +232,7 @@ func (c *client) setGeneric(key, val []byte, flags int, at int64) {
 		}
 		return
 	}
-	if e != nil {
-		// Overwrite in place: reuse the value buffer when it fits.
-		v := e.str
-		if e.typ != TypeString || cap(v) < len(val) || cap(v) > 2*len(val)+64 {
-			v = make([]byte, len(val))
-		}
-		v = v[:len(val)]
-		copy(v, val)
-		e.str, e.obj, e.typ, e.enc = v, nil, TypeString, stringEncoding(v)
-		exp := at
-		if flags&setKeepTTL != 0 {
-			exp = e.expireAt
-		}
-		db.setExpireEntry(&db.shards[loc.slot], key, e, exp)
-		db.Modified(key, e)
-	} else {
-		ne, k := newStringEntryKeyed(key, val)
-		ne.expireAt = at
-		db.addAt(key, k, loc, ne)
-	}
+	db.storeString(key, val, e, loc, at, flags&setKeepTTL != 0)
 	c.notify(notifyString, "set", key)
 	if at != 0 {
 		c.notify(notifyGeneric, "expire", key)
@@ -326,8 +331,10 @@ func msetCommand(c *client, argv [][]byte) {
 		c.addError(errWrongArgs("mset"))
 		return
 	}
+	db := c.db
 	for i := 1; i < len(argv); i += 2 {
-		c.db.Set(argv[i], NewStringEntryCopy(argv[i+1]), false)
+		e, loc := db.lookupWrite(argv[i])
+		db.storeString(argv[i], argv[i+1], e, loc, 0, false)
 		c.notify(notifyString, "set", argv[i])
 	}
 	c.addOK()
