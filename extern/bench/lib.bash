@@ -1,6 +1,19 @@
 # lib.bash — helpers shared by the benchmark scripts in this directory
 # (sourced, not run: `make bench` runs only the *.sh files). The caller
-# has cd'ed to the repository root and set REDIS_CLI.
+# has cd'ed to the repository root.
+
+# The Debian binaries the scripts drive; the environment may name others.
+REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+REDIS_BENCH=${REDIS_BENCH:-/usr/bin/redis-benchmark}
+REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
+
+# require BIN...: exit unless every BIN is executable.
+require() {
+	local b
+	for b; do
+		[ -x "$b" ] || { echo "$0: missing $b" >&2; exit 1; }
+	done
+}
 
 # port_free PORT: nothing listens on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

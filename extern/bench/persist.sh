@@ -26,15 +26,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 KEYS=${KEYS:-1000000}
 C=${C:-4}
-REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
-REDIS_BENCH=${REDIS_BENCH:-/usr/bin/redis-benchmark}
-REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
-for b in "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI"; do
-	[ -x "$b" ] || { echo "$0: missing $b" >&2; exit 1; }
-done
 
 # shellcheck source=extern/bench/lib.bash
 . extern/bench/lib.bash
+require "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI"
 pick_baseport 4
 bench_workdir persist-bench
 

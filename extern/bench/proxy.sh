@@ -26,17 +26,11 @@ N=${N:-200000}
 PIPELINES=${PIPELINES:-"1 32"}
 ROUNDS=${ROUNDS:-3}
 BASEPORT=${BASEPORT:-$((20000 + RANDOM % 9000))}
-REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
-REDIS_BENCH=${REDIS_BENCH:-/usr/bin/redis-benchmark}
-REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
 NUTCRACKER=${NUTCRACKER:-/usr/sbin/nutcracker}
-
-for b in "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI" "$NUTCRACKER"; do
-	[ -x "$b" ] || { echo "$0: missing $b" >&2; exit 1; }
-done
 
 # shellcheck source=extern/bench/lib.bash
 . extern/bench/lib.bash
+require "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI" "$NUTCRACKER"
 bench_workdir bench
 
 echo "building bin/codis-proxy"

@@ -34,16 +34,10 @@ PIPELINES=${PIPELINES:-"1 16"}
 TESTS=${TESTS:-"set get incr lpush lpop sadd hset zadd mset eval"}
 ROUNDS=${ROUNDS:-1}
 KEYS=${KEYS:-1000000}
-REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
-REDIS_BENCH=${REDIS_BENCH:-/usr/bin/redis-benchmark}
-REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
-
-for b in "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI"; do
-	[ -x "$b" ] || { echo "$0: missing $b" >&2; exit 1; }
-done
 
 # shellcheck source=extern/bench/lib.bash
 . extern/bench/lib.bash
+require "$REDIS_SERVER" "$REDIS_BENCH" "$REDIS_CLI"
 pick_baseport 2
 OURS_PORT=$BASEPORT
 REDIS_PORT=$((BASEPORT + 1))

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/codisgo/codis/pkg/resp"
+	"github.com/codisgo/codis/pkg/utils/procs"
 )
 
 // Benchmarks modelling redis-benchmark's tests at -P 16 without the
@@ -79,9 +79,8 @@ func rbBench(b *testing.B, setup, timed [][][]byte) {
 // cpuTime is the process's user+system CPU time, less sensitive than wall
 // time to other load on the machine.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := procs.CPUTime()
+	return d
 }
 
 func rbArgv(parts ...[]byte) [][]byte { return parts }

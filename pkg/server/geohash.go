@@ -154,39 +154,29 @@ func geoScoreBits(score float64) uint64 {
 func (h geoHash) align52() uint64 { return h.bits << (52 - 2*h.step) }
 
 // moveX shifts the hash one cell east (d > 0) or west (d < 0), wrapping.
-func (h *geoHash) moveX(d int) {
-	if d == 0 {
-		return
-	}
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - h.step*2)
-	if d > 0 {
-		x += zz + 1
-	} else {
-		x |= zz
-		x -= zz + 1
-	}
-	x &= uint64(0xaaaaaaaaaaaaaaaa) >> (64 - h.step*2)
-	h.bits = x | y
-}
+func (h *geoHash) moveX(d int) { h.move(d, 0xaaaaaaaaaaaaaaaa, 0x5555555555555555) }
 
 // moveY shifts the hash one cell north (d > 0) or south (d < 0), wrapping.
-func (h *geoHash) moveY(d int) {
+func (h *geoHash) moveY(d int) { h.move(d, 0x5555555555555555, 0xaaaaaaaaaaaaaaaa) }
+
+// move steps the coordinate whose interleaved bits are mask by one cell
+// (the direction is d's sign), keeping the other coordinate's bits: the
+// other bits are filled with ones so that the carry or borrow crosses them.
+func (h *geoHash) move(d int, mask, other uint64) {
 	if d == 0 {
 		return
 	}
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - h.step*2)
+	v := h.bits & mask
+	keep := h.bits & other
+	zz := other >> (64 - h.step*2)
 	if d > 0 {
-		y += zz + 1
+		v += zz + 1
 	} else {
-		y |= zz
-		y -= zz + 1
+		v |= zz
+		v -= zz + 1
 	}
-	y &= uint64(0x5555555555555555) >> (64 - h.step*2)
-	h.bits = x | y
+	v &= mask >> (64 - h.step*2)
+	h.bits = v | keep
 }
 
 // geoNeighbors are the eight cells around a cell.

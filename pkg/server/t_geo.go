@@ -214,24 +214,28 @@ func (c *client) geoLookup(key []byte) (*zsetObject, bool) {
 	return z, ok
 }
 
-func geoposCommand(c *client, argv [][]byte) {
+// geoPerMember answers GEOPOS and GEOHASH: an array with, for each member
+// of argv[2:], emit(its score), or missing() when the member (or the key)
+// is absent.
+func (c *client) geoPerMember(argv [][]byte, missing func(), emit func(score float64)) {
 	z, ok := c.geoLookup(argv[1])
 	if !ok {
 		return
 	}
 	c.addArrayLen(len(argv) - 2)
 	for _, m := range argv[2:] {
-		var score float64
-		found := false
 		if z != nil {
-			score, found = z.Score(string(m))
+			if score, found := z.Score(string(m)); found {
+				emit(score)
+				continue
+			}
 		}
-		if !found {
-			c.addNullArray()
-			continue
-		}
-		c.addGeoPos(geoFromScore(score))
+		missing()
 	}
+}
+
+func geoposCommand(c *client, argv [][]byte) {
+	c.geoPerMember(argv, c.addNullArray, func(score float64) { c.addGeoPos(geoFromScore(score)) })
 }
 
 func geodistCommand(c *client, argv [][]byte) {
@@ -265,23 +269,7 @@ func geodistCommand(c *client, argv [][]byte) {
 }
 
 func geohashCommand(c *client, argv [][]byte) {
-	z, ok := c.geoLookup(argv[1])
-	if !ok {
-		return
-	}
-	c.addArrayLen(len(argv) - 2)
-	for _, m := range argv[2:] {
-		var score float64
-		found := false
-		if z != nil {
-			score, found = z.Score(string(m))
-		}
-		if !found {
-			c.addNull()
-			continue
-		}
-		c.addBulkString(geohashString(score))
-	}
+	c.geoPerMember(argv, c.addNull, func(score float64) { c.addBulkString(geohashString(score)) })
 }
 
 // Search command variants.

@@ -332,11 +332,7 @@ func (t *hashTable) set(field, value []byte) bool {
 	if exists {
 		s := &t.slots[i]
 		t.mem -= hashEntryMem(s.field(), s.value())
-		var sb strings.Builder
-		sb.Grow(len(s.fv) - len(s.value()) + len(value))
-		sb.WriteString(s.field())
-		sb.Write(value)
-		s.fv = sb.String()
+		s.fv = concat(field, value) // field equals s.field()
 		t.mem += hashEntryMem(s.field(), s.value())
 		return false
 	}
