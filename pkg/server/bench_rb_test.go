@@ -157,9 +157,9 @@ func BenchmarkRBZadd(b *testing.B) {
 	rbBench(b, nil, timed)
 }
 
-// BenchmarkZslInsert is the skip list alone: 200,000 inserts of random
+// BenchmarkZbtInsert is the tree alone: 200,000 inserts of random
 // scores below 1,000,000 with "element:<random>" members.
-func BenchmarkZslInsert(b *testing.B) {
+func BenchmarkZbtInsert(b *testing.B) {
 	r := rand.New(rand.NewPCG(8, 9))
 	type in struct {
 		score  float64
@@ -173,7 +173,7 @@ func BenchmarkZslInsert(b *testing.B) {
 	b.ResetTimer()
 	var cpu time.Duration
 	for i := 0; i < b.N; i++ {
-		z := newZskiplist()
+		z := newZbtree()
 		t0 := cpuTime()
 		for _, x := range ins {
 			z.insert(x.score, x.member)

@@ -613,12 +613,17 @@ func validClientName(b []byte) bool {
 	return true
 }
 
+// clientsSnapshot returns the connected clients by id. A killed client
+// is left out at once, as Redis frees it at once: its goroutine may not
+// have unregistered it yet.
 func (s *Server) clientsSnapshot() []*client {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
 	out := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
-		out = append(out, c)
+		if !c.killed.Load() {
+			out = append(out, c)
+		}
 	}
 	slices.SortFunc(out, func(a, b *client) int { return int(a.id - b.id) })
 	return out

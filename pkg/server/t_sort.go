@@ -85,7 +85,7 @@ func (c *client) sortGeneric(argv [][]byte, readonly bool) {
 		// deterministic.
 		dontsort, alpha, sortby = false, true, nil
 	}
-	if z, ok := obj.(*zsetObject); ok && z.zsl == nil {
+	if z, ok := obj.(*zsetObject); ok && z.tree == nil {
 		// Like Redis, convert a packed sorted set for good before sorting
 		// it (the value does not change: only its memory is accounted).
 		// SORT_RO is a reader: serialize a pending snapshot shard first.

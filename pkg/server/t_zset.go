@@ -898,10 +898,9 @@ func (c *client) zrandmemberCount(key []byte, l int64, withScores bool) {
 	if l < 0 {
 		n := -l
 		c.addArrayLen(int(n) * width)
-		if z.zsl != nil {
+		if z.tree != nil {
 			for ; n > 0; n-- {
-				x := z.zsl.byRank(1 + rand.IntN(size))
-				emit(zent{x.member, x.score})
+				emit(z.tree.byRank(1 + rand.IntN(size)).entry())
 			}
 			return
 		}
@@ -921,7 +920,7 @@ func (c *client) zrandmemberCount(key []byte, l int64, withScores bool) {
 		return
 	}
 	n := int(l)
-	if z.zsl != nil && n*3 <= size {
+	if z.tree != nil && n*3 <= size {
 		// Few members of a large zset: distinct random ranks.
 		picked := make(map[int]struct{}, n)
 		c.addArrayLen(n * width)
@@ -931,8 +930,7 @@ func (c *client) zrandmemberCount(key []byte, l int64, withScores bool) {
 				continue
 			}
 			picked[r] = struct{}{}
-			x := z.zsl.byRank(r)
-			emit(zent{x.member, x.score})
+			emit(z.tree.byRank(r).entry())
 		}
 		return
 	}
@@ -1230,7 +1228,7 @@ func zscanCommand(c *client, argv [][]byte) {
 		return
 	}
 	var out []string
-	if z.zsl == nil {
+	if z.tree == nil {
 		for o := 0; o < len(z.lp.buf); {
 			m, sc, next := z.lp.entry(o)
 			if opts.match(string(m)) {
@@ -1244,7 +1242,7 @@ func zscanCommand(c *client, argv [][]byte) {
 	members, next := szHashScan(z.dict, cur, opts.count)
 	for _, m := range members {
 		if opts.match(m) {
-			out = append(out, m, formatScore(z.dict[m].score))
+			out = append(out, m, formatScore(z.dict[m]))
 		}
 	}
 	if out == nil {

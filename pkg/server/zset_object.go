@@ -9,8 +9,9 @@ import (
 // Sorted set values. Like Redis 7.0, a zset is a "listpack" (here a slice
 // sorted by score then member) while it has at most
 // zset-max-listpack-entries members of at most zset-max-listpack-value
-// bytes (encLimits), and a skip list plus a member index ("skiplist")
-// afterwards; the conversion is one-way.
+// bytes (encLimits), and ordered members plus a member index afterwards,
+// reported as "skiplist" like Redis although the order is kept in a B+
+// tree (zbtree); the conversion is one-way.
 
 // Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
 const (
@@ -25,19 +26,20 @@ type zent struct {
 }
 
 type zsetObject struct {
-	lp   zlp                 // listpack encoding (when zsl == nil)
-	zsl  *zskiplist          // skiplist encoding: order
-	dict map[string]*zslNode // skiplist encoding: member index
-	mem  int64               // running estimate of the members' cost
-	peak int                 // largest len(dict) since dict was built
+	lp   zlp                // listpack encoding (when tree == nil)
+	tree *zbtree            // skiplist encoding: order
+	dict map[string]float64 // skiplist encoding: member → score
+	mem  int64              // running estimate of the members' cost
+	peak int                // largest len(dict) since dict was built
 }
 
-// Memory estimates: a listpack costs its buffer; per skiplist member the node (64 bytes with its level slice header), its
-// levels (24 bytes each), the map slot (24 bytes at 7/8 load plus control
-// bytes) and the string.
+// Memory estimates: a listpack costs its buffer; per member of the larger
+// encoding its tree entry (24 bytes in leaves about 70 % full), its map
+// slot (24 bytes at 7/8 load plus control bytes) and the string, which
+// the tree and the map share.
 const (
-	zsetObjOverhead  = 64
-	zsetNodeOverhead = 64 + 32
+	zsetObjOverhead    = 64
+	zsetMemberOverhead = 34 + 28
 )
 
 func newZsetObject() *zsetObject { return &zsetObject{} }
@@ -45,60 +47,58 @@ func newZsetObject() *zsetObject { return &zsetObject{} }
 func (z *zsetObject) Type() ValueType { return TypeZSet }
 
 func (z *zsetObject) Encoding() string {
-	if z.zsl == nil {
+	if z.tree == nil {
 		return "listpack"
 	}
 	return "skiplist"
 }
 
 func (z *zsetObject) MemSize() int64 {
-	if z.zsl == nil {
+	if z.tree == nil {
 		return zsetObjOverhead + int64(cap(z.lp.buf))
 	}
 	return zsetObjOverhead + z.mem
 }
 
 func (z *zsetObject) Copy() Object {
-	if z.zsl == nil {
+	if z.tree == nil {
 		return &zsetObject{lp: z.lp.clone()}
 	}
 	n := &zsetObject{}
 	n.toSkiplist(z.Len())
-	for x := z.zsl.head.level[0].forward; x != nil; x = x.level[0].forward {
-		n.slInsert(x.member, x.score)
+	for p := z.tree.byRank(1); p.valid(); p = p.next() {
+		n.slInsert(p.member(), p.score())
 	}
 	return n
 }
 
-func nodeCost(n *zslNode) int64 {
-	return zsetNodeOverhead + 24*int64(len(n.level)) + strAlloc(len(n.member))
+func memberCost(member string) int64 {
+	return zsetMemberOverhead + strAlloc(len(member))
 }
 
 // Len returns the number of members.
 func (z *zsetObject) Len() int {
-	if z.zsl == nil {
+	if z.tree == nil {
 		return z.lp.n
 	}
-	return z.zsl.length
+	return z.tree.length
 }
 
 // Score returns the score of member.
 func (z *zsetObject) Score(member string) (float64, bool) {
-	if z.zsl == nil {
+	if z.tree == nil {
 		if off, _, sc := z.lp.find(member); off >= 0 {
 			return sc, true
 		}
 		return 0, false
 	}
-	if n := z.dict[member]; n != nil {
-		return n.score, true
-	}
-	return 0, false
+	sc, ok := z.dict[member]
+	return sc, ok
 }
 
 func (z *zsetObject) toSkiplist(hint int) {
-	z.zsl = newZskiplist()
-	z.dict = make(map[string]*zslNode, hint)
+	z.tree = newZbtree()
+	z.dict = make(map[string]float64, hint)
 	z.mem = 0
 }
 
@@ -115,19 +115,19 @@ func (z *zsetObject) convert() {
 }
 
 func (z *zsetObject) slInsert(member string, score float64) {
-	n := z.zsl.insert(score, member)
-	z.dict[member] = n
-	z.mem += nodeCost(n)
+	z.tree.insert(score, member)
+	z.dict[member] = score
+	z.mem += memberCost(member)
 	z.peak = max(z.peak, len(z.dict))
 }
 
 // Insert adds a member that is not present, converting the encoding when
 // the listpack limits lim (Server.encLimits) would be exceeded.
 func (z *zsetObject) Insert(member string, score float64, lim *encLimits) {
-	if z.zsl == nil && (z.lp.n >= lim.zsetEntries || len(member) > lim.zsetValue) {
+	if z.tree == nil && (z.lp.n >= lim.zsetEntries || len(member) > lim.zsetValue) {
 		z.convert()
 	}
-	if z.zsl != nil {
+	if z.tree != nil {
 		z.slInsert(member, score)
 		return
 	}
@@ -136,12 +136,11 @@ func (z *zsetObject) Insert(member string, score float64, lim *encLimits) {
 
 // Update changes the score of a present member.
 func (z *zsetObject) Update(member string, score float64) {
-	if z.zsl != nil {
-		n := z.dict[member]
-		if moved := z.zsl.updateScore(n, score); moved != n {
-			z.mem += nodeCost(moved) - nodeCost(n)
-			z.dict[moved.member] = moved
-		}
+	if z.tree != nil {
+		// Assigning with the tree's copy of the member keeps the map
+		// sharing it (an assignment replaces the map's key).
+		m := z.tree.updateScore(z.dict[member], member, score)
+		z.dict[m] = score
 		return
 	}
 	off, _, _ := z.lp.find(member)
@@ -152,7 +151,7 @@ func (z *zsetObject) Update(member string, score float64) {
 
 // Delete removes member and reports whether it was present.
 func (z *zsetObject) Delete(member string) bool {
-	if z.zsl == nil {
+	if z.tree == nil {
 		off, _, _ := z.lp.find(member)
 		if off < 0 {
 			return false
@@ -161,16 +160,16 @@ func (z *zsetObject) Delete(member string) bool {
 		z.lp.deleteRange(off, next, 1)
 		return true
 	}
-	n := z.dict[member]
-	if n == nil {
+	sc, ok := z.dict[member]
+	if !ok {
 		return false
 	}
-	z.mem -= nodeCost(n)
+	z.mem -= memberCost(member)
 	delete(z.dict, member)
-	z.zsl.delete(n.score, n.member)
+	z.tree.delete(sc, member)
 	if z.peak >= mapShrinkMin && len(z.dict) < z.peak/4 {
 		// Rebuild to release the table of a zset that shrank a lot.
-		d := make(map[string]*zslNode, len(z.dict))
+		d := make(map[string]float64, len(z.dict))
 		for k, v := range z.dict {
 			d[k] = v
 		}
@@ -184,7 +183,7 @@ func (z *zsetObject) DeleteRanks(lo, hi int) {
 	if lo >= hi {
 		return
 	}
-	if z.zsl == nil {
+	if z.tree == nil {
 		from := z.lp.offsetOf(lo)
 		to := from
 		for i := lo; i < hi; i++ {
@@ -205,21 +204,21 @@ func (z *zsetObject) DeleteRanks(lo, hi int) {
 
 // Rank returns the 0-based rank of member in ascending order.
 func (z *zsetObject) Rank(member string) (int, bool) {
-	if z.zsl == nil {
+	if z.tree == nil {
 		_, i, _ := z.lp.find(member)
 		return i, i >= 0
 	}
-	n := z.dict[member]
-	if n == nil {
+	sc, ok := z.dict[member]
+	if !ok {
 		return 0, false
 	}
-	return z.zsl.rank(n.score, n.member) - 1, true
+	return z.tree.rank(sc, member) - 1, true
 }
 
 // CountBefore returns the number of members satisfying before, which must
 // hold for a prefix of the order.
 func (z *zsetObject) CountBefore(before func(score float64, member string) bool) int {
-	if z.zsl == nil {
+	if z.tree == nil {
 		n := 0
 		for o := 0; o < len(z.lp.buf); n++ {
 			m, sc, next := z.lp.entry(o)
@@ -230,7 +229,7 @@ func (z *zsetObject) CountBefore(before func(score float64, member string) bool)
 		}
 		return n
 	}
-	return z.zsl.countBefore(before)
+	return z.tree.countBefore(before)
 }
 
 // Range calls fn for up to n members starting at 0-based rank start,
@@ -240,7 +239,7 @@ func (z *zsetObject) Range(start, n int, rev bool, fn func(member string, score 
 	if start < 0 || start >= z.Len() {
 		return
 	}
-	if z.zsl == nil {
+	if z.tree == nil {
 		if !rev {
 			for o := z.lp.offsetOf(start); n > 0 && o < len(z.lp.buf); n-- {
 				m, sc, next := z.lp.entry(o)
@@ -266,14 +265,14 @@ func (z *zsetObject) Range(start, n int, rev bool, fn func(member string, score 
 		}
 		return
 	}
-	for x := z.zsl.byRank(start + 1); x != nil && n > 0; n-- {
-		if !fn(x.member, x.score) {
+	for p := z.tree.byRank(start + 1); p.valid() && n > 0; n-- {
+		if !fn(p.member(), p.score()) {
 			return
 		}
 		if rev {
-			x = x.backward
+			p = p.prev()
 		} else {
-			x = x.level[0].forward
+			p = p.next()
 		}
 	}
 }

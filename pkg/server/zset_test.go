@@ -39,99 +39,17 @@ func (m *zmodel) set(member string, score float64) {
 	})
 }
 
-func checkSkiplist(t *testing.T, z *zskiplist, m zmodel) {
-	t.Helper()
-	if z.length != len(m) {
-		t.Fatalf("length %d, model %d", z.length, len(m))
-	}
-	i := 0
-	var prev *zslNode
-	for x := z.head.level[0].forward; x != nil; x = x.level[0].forward {
-		if x.member != m[i].member || x.score != m[i].score {
-			t.Fatalf("node %d = (%v %q), model (%v %q)", i, x.score, x.member, m[i].score, m[i].member)
-		}
-		if x.backward != prev {
-			t.Fatalf("node %d: bad backward link", i)
-		}
-		prev = x
-		i++
-	}
-	if z.tail != prev {
-		t.Fatal("bad tail")
-	}
-	// Spans: each level's spans must add up to the rank distance.
-	for lvl := 0; lvl < z.level; lvl++ {
-		rank := 0
-		x := z.head
-		for x.level[lvl].forward != nil {
-			rank += x.level[lvl].span
-			x = x.level[lvl].forward
-			if got := z.rank(x.score, x.member); got != rank {
-				t.Fatalf("level %d: span sum %d, rank %d", lvl, rank, got)
-			}
+// TestParseScoreFastPath checks the integer fast path against the general
+// parser.
+func TestParseScoreFastPath(t *testing.T) {
+	for _, in := range []string{"0", "-0", "+0", "7", "007", "-12", "+12", "999999999999999",
+		"-999999999999999", "1000000000000000", "12345678901234567890", "1e3", "1.5", "-", "+", "1-", " 1", "0x10"} {
+		got, ok := parseScoreStrict([]byte(in))
+		want, wok := strtodWhole(in)
+		if ok != wok || got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Errorf("parseScoreStrict(%q) = %v, %v; want %v, %v", in, got, ok, want, wok)
 		}
 	}
-	for r := 1; r <= len(m); r++ {
-		n := z.byRank(r)
-		if n == nil || n.member != m[r-1].member {
-			t.Fatalf("byRank(%d) wrong", r)
-		}
-	}
-	if z.byRank(0) != nil || z.byRank(len(m)+1) != nil {
-		t.Fatal("byRank out of range returned a node")
-	}
-	for _, lim := range []float64{-1, 0, 3, 7.5, 100} {
-		want := 0
-		for _, e := range m {
-			if e.score < lim {
-				want++
-			}
-		}
-		if got := z.countBefore(func(s float64, _ string) bool { return s < lim }); got != want {
-			t.Fatalf("countBefore(<%v) = %d, want %d", lim, got, want)
-		}
-	}
-}
-
-func TestZSetSkiplistModel(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	r := rand.New(rand.NewPCG(seed, 7))
-	z := newZskiplist()
-	var m zmodel
-	nodes := map[string]*zslNode{}
-	for step := 0; step < 4000; step++ {
-		member := "m" + strconv.Itoa(r.IntN(300))
-		score := float64(r.IntN(20)) / 2
-		switch r.IntN(3) {
-		case 0, 1:
-			if n := nodes[member]; n != nil {
-				nodes[member] = z.updateScore(n, score)
-			} else {
-				nodes[member] = z.insert(score, member)
-			}
-			m.set(member, score)
-		case 2:
-			n := nodes[member]
-			i := m.index(member)
-			if (n != nil) != (i >= 0) {
-				t.Fatalf("presence mismatch for %s", member)
-			}
-			if n != nil {
-				if !z.delete(n.score, n.member) {
-					t.Fatal("delete of a present node failed")
-				}
-				delete(nodes, member)
-				m = slices.Delete(m, i, i+1)
-			} else if z.delete(score, member) {
-				t.Fatal("delete of an absent node succeeded")
-			}
-		}
-		if step%200 == 0 {
-			checkSkiplist(t, z, m)
-		}
-	}
-	checkSkiplist(t, z, m)
 }
 
 // checkZset compares a zsetObject with the model and its memory estimate
@@ -154,7 +72,7 @@ func checkZset(t *testing.T, z *zsetObject, m zmodel) {
 		}
 	}
 	var want int64
-	if z.zsl == nil {
+	if z.tree == nil {
 		if z.mem != 0 {
 			t.Fatalf("listpack with a running member cost %d", z.mem)
 		}
@@ -166,11 +84,14 @@ func checkZset(t *testing.T, z *zsetObject, m zmodel) {
 			t.Fatalf("listpack of %d bytes, want %d", len(z.lp.buf), size)
 		}
 	} else {
-		for _, n := range z.dict {
-			want += nodeCost(n)
+		for m, sc := range z.dict {
+			want += memberCost(m)
+			if !z.tree.contains(sc, m) {
+				t.Fatalf("member %q with score %v missing from the tree", m, sc)
+			}
 		}
-		if len(z.dict) != z.zsl.length {
-			t.Fatalf("dict has %d members, skiplist %d", len(z.dict), z.zsl.length)
+		if len(z.dict) != z.tree.length {
+			t.Fatalf("dict has %d members, tree %d", len(z.dict), z.tree.length)
 		}
 	}
 	if z.mem != want {
