@@ -16,6 +16,7 @@ import (
 
 	"github.com/codisgo/codis/pkg/models"
 	"github.com/codisgo/codis/pkg/testenv"
+	"github.com/codisgo/codis/pkg/topom"
 )
 
 // numKeys is the number of keys written in scenario 1 and checked after
@@ -670,11 +671,24 @@ func (d *dataset) snapshot() map[string]string {
 }
 
 func dial(addr string) (redis.Conn, error) {
+	return dialTimeout(addr, 15*time.Second)
+}
+
+func dialTimeout(addr string, rw time.Duration) (redis.Conn, error) {
 	return redis.Dial("tcp", addr,
 		redis.DialConnectTimeout(2*time.Second),
-		redis.DialReadTimeout(15*time.Second),
-		redis.DialWriteTimeout(15*time.Second))
+		redis.DialReadTimeout(rw),
+		redis.DialWriteTimeout(rw))
 }
+
+// loadTimeout is the load clients' read and write timeout. A dashboard
+// killed between pushing a slot's "prepared" state (locked: proxies hold
+// its requests) and "migrating" leaves the slot locked until a new
+// dashboard takes over, which on ZooKeeper and etcd waits for the dead
+// one's session or lease (topom.CoordinatorTimeout, 30 s) to expire, as
+// in Codis: the proxies cannot unlock it on their own without risking a
+// key served by both groups. Requests on that slot wait that long.
+const loadTimeout = topom.CoordinatorTimeout + 45*time.Second
 
 // writeInitial pipelines SET key init-key for keys through addr.
 func (d *dataset) writeInitial(addr string, keys []string) error {
@@ -806,7 +820,7 @@ func (l *load) client(id, clients int, addr string) {
 		default:
 		}
 		if conn == nil {
-			c, err := dial(addr)
+			c, err := dialTimeout(addr, loadTimeout)
 			if err != nil {
 				l.fail("client %d: dial %s: %v", id, addr, err)
 				time.Sleep(100 * time.Millisecond)
