@@ -16,11 +16,18 @@
 #      The "eval" test runs a small script through redis-benchmark's custom
 #      command mode: EVAL "return redis.call('set',KEYS[1],ARGV[1])" 1
 #      key:__rand_int__ val.
-# Every process it starts is stopped on exit.
+# Every process it starts is stopped on exit. Each measurement starts after
+# PAUSE seconds of quiet (default 1) for both servers alike: codis-server
+# collects garbage when it has been idle for 0.2 s (pkg/server/idlegc.go),
+# and without the pause that collection would run while redis-server is
+# being measured, on the same two cores. The pause gives every 200k-request
+# run a fresh heap headroom; a longer test (N=2000000) shows the sustained
+# rate with collections inside the run.
 #
 # Environment: N (requests per test, default 200000), PIPELINES (default
 # "1 16"), TESTS (default "set get incr lpush lpop sadd hset zadd mset eval"),
-# ROUNDS (runs per cell, the median is printed; default 1), KEYS (default
+# ROUNDS (runs per cell, the median is printed; default 1), PAUSE (seconds
+# of quiet before each run, default 1), KEYS (default
 # 1000000), BASEPORT (default: a free port in 12000-19999, below the
 # ephemeral range), KEEP (non-empty keeps the work directory), SERVER_ARGS
 # (extra codis-server arguments, e.g. "--hz 100"), CODIS_SERVER (a binary
@@ -33,6 +40,7 @@ N=${N:-200000}
 PIPELINES=${PIPELINES:-"1 16"}
 TESTS=${TESTS:-"set get incr lpush lpop sadd hset zadd mset eval"}
 ROUNDS=${ROUNDS:-1}
+PAUSE=${PAUSE:-1}
 KEYS=${KEYS:-1000000}
 
 # shellcheck source=extern/bench/lib.bash
@@ -77,6 +85,7 @@ TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # measure PORT PID PIPELINE TEST → OPS (ops/s) and CPU (server CPU µs per request)
 measure() {
 	local before after
+	sleep "$PAUSE"
 	before=$(cpu_ticks "$2")
 	OPS=$(bench "$1" "$3" "$4")
 	after=$(cpu_ticks "$2")

@@ -80,6 +80,7 @@ type Server struct {
 
 	mgrtConns     map[string]*mgrtConn // sync migration targets by "host:port" (mu)
 	lastMgrtSweep time.Time            // last idle sweep of mgrtConns (mu)
+	idle          *idleGC              // idle-time garbage collection (idlegc.go)
 	mgrtAsync     *mgrtAsyncState      // semi-async migration links (mu), t_mgrt_async.go
 
 	pst persistState // RDB persistence state (mu)
@@ -108,6 +109,7 @@ func New(cfg *Config, logger *slog.Logger) *Server {
 		runID:     hex.EncodeToString(id[:]),
 		startTime: time.Now(),
 		nowFunc:   time.Now,
+		idle:      newIdleGC(),
 	}
 	s.ks = newKeyspace(int(cfg.Databases), &s.st)
 	s.applyConfig()
@@ -383,6 +385,7 @@ func (s *Server) cron() {
 		}
 		s.sampleOps()
 		s.persistCron(time.Now())
+		s.idleGCTick(time.Now())
 		timeout := s.cfg.Timeout
 		s.mu.Unlock()
 		if time.Since(lastSecond) >= time.Second {
