@@ -55,7 +55,7 @@ func newIdleGC() *idleGC {
 	return g
 }
 
-// tick is called by the cron with mu held.
+// idleGCTick is called by the cron with mu held.
 func (s *Server) idleGCTick(now time.Time) {
 	g := s.idle
 	if g.disabled {
