@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -112,7 +113,7 @@ func TestRunShutdownAndRemoveLock(t *testing.T) {
 
 	cmd := dashboard(t, "--config="+conf, "--filesystem="+root, "--product_name=prod",
 		"--pidfile="+pidfile, "--remove-lock", "--host-admin=127.0.0.1:1")
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -218,7 +219,7 @@ func TestLockRemovedExits(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "d.toml")
 	os.WriteFile(conf, []byte("admin_addr = \""+addr+"\"\n"), 0o644)
 	cmd := dashboard(t, "--zookeeper="+zk.Addr, "--product_name=zkp", "--config="+conf)
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -234,7 +235,10 @@ func TestLockRemovedExits(t *testing.T) {
 	defer store.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if lock, _ := store.LoadTopom(false); lock != nil {
+		// Wait for the acquisition to complete: a lock node removed while
+		// the dashboard is still setting its watch is a failed attempt,
+		// which it retries, not a lock lost.
+		if lock, _ := store.LoadTopom(false); lock != nil && strings.Contains(stderr.String(), "dashboard lock acquired") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -259,4 +263,22 @@ func TestLockRemovedExits(t *testing.T) {
 	if lock, _ := store.LoadTopom(false); lock != nil {
 		t.Fatalf("lock node recreated: %+v", lock)
 	}
+}
+
+// syncBuffer collects a child's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
