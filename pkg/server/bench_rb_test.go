@@ -173,7 +173,7 @@ func BenchmarkZbtInsert(b *testing.B) {
 	b.ResetTimer()
 	var cpu time.Duration
 	for i := 0; i < b.N; i++ {
-		z := newZbtree()
+		z := newZbtree(0)
 		t0 := cpuTime()
 		for _, x := range ins {
 			z.insert(x.score, x.member)

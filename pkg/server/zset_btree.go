@@ -20,14 +20,45 @@ package server
 // separator in the parent, so that moving children between siblings moves
 // their separators with them.
 
-const zbtCap = 63 // entries per leaf, children per inner node
+const (
+	zbtCap     = 63 // children per inner node
+	zbtLeafCap = 61 // entries per leaf
+)
 
-// zbtLeaf: with zbtCap = 63 a leaf is exactly 1536 bytes, a size class.
+// zbtLeaf is a leaf. Its arrays have zbtLeafCap entries, allocated with
+// the leaf (zbtLeafFull: 1536 bytes, a size class), except in a tree that
+// is a single leaf: that one starts with room for the members at hand and
+// grows, so that a small sorted set in this encoding (a few members longer
+// than zset-max-listpack-value) does not cost a full leaf.
 type zbtLeaf struct {
 	n          int
 	prev, next *zbtLeaf
-	scores     [zbtCap]float64
-	members    [zbtCap]string
+	scores     []float64 // len is the capacity
+	members    []string
+}
+
+type zbtLeafFull struct {
+	zbtLeaf
+	s [zbtLeafCap]float64
+	m [zbtLeafCap]string
+}
+
+func newZbtLeaf() *zbtLeaf {
+	f := &zbtLeafFull{}
+	f.scores, f.members = f.s[:], f.m[:]
+	return &f.zbtLeaf
+}
+
+// zbtMinRoot is the smallest capacity of a single-leaf tree.
+const zbtMinRoot = 4
+
+// grow enlarges the arrays of a single-leaf tree's leaf.
+func (l *zbtLeaf) grow() {
+	c := min(2*len(l.scores), zbtLeafCap)
+	scores, members := make([]float64, c), make([]string, c)
+	copy(scores, l.scores[:l.n])
+	copy(members, l.members[:l.n])
+	l.scores, l.members = scores, members
 }
 
 type zbtInner struct {
@@ -53,8 +84,16 @@ type zbtPos struct {
 	i int
 }
 
-func newZbtree() *zbtree {
-	l := &zbtLeaf{}
+// newZbtree returns an empty tree with room for about hint entries before
+// its single leaf grows.
+func newZbtree(hint int) *zbtree {
+	var l *zbtLeaf
+	if hint >= zbtLeafCap {
+		l = newZbtLeaf()
+	} else {
+		c := max(hint, zbtMinRoot)
+		l = &zbtLeaf{scores: make([]float64, c), members: make([]string, c)}
+	}
 	return &zbtree{leaf: l, last: l}
 }
 
@@ -219,26 +258,30 @@ func (t *zbtree) insert(score float64, member string) {
 // right sibling of a split.
 func (t *zbtree) leafInsert(l *zbtLeaf, score float64, member string) *zbtLeaf {
 	i := l.search(score, member)
-	if l.n < zbtCap {
+	if l.n == len(l.scores) && l.n < zbtLeafCap {
+		l.grow() // only a single-leaf tree's leaf is short
+	}
+	if l.n < len(l.scores) {
 		l.insertAt(i, score, member)
 		return nil
 	}
-	r := &zbtLeaf{prev: l, next: l.next}
+	r := newZbtLeaf()
+	r.prev, r.next = l, l.next
 	if l.next != nil {
 		l.next.prev = r
 	} else {
 		t.last = r
 	}
 	l.next = r
-	h := zbtCap / 2
-	if i == zbtCap && r.next == nil {
-		h = zbtCap // appending at the end: keep the left leaf full
+	h := zbtLeafCap / 2
+	if i == zbtLeafCap && r.next == nil {
+		h = zbtLeafCap // appending at the end: keep the left leaf full
 	}
-	r.n = copy(r.scores[:], l.scores[h:l.n])
-	copy(r.members[:], l.members[h:l.n])
+	r.n = copy(r.scores, l.scores[h:l.n])
+	copy(r.members, l.members[h:l.n])
 	clear(l.members[h:l.n])
 	l.n = h
-	if i <= h && h < zbtCap {
+	if i <= h && h < zbtLeafCap {
 		l.insertAt(i, score, member)
 	} else {
 		r.insertAt(i-h, score, member)

@@ -31,10 +31,13 @@ func checkZbtree(t *testing.T, z *zbtree, m zmodel) {
 		}
 		return !hi.ok || zslLess(s, mem, hi.s, hi.m)
 	}
-	var walk func(in *zbtInner, l *zbtLeaf, lo, hi bound, root bool, depth int) (int, int)
-	walk = func(in *zbtInner, l *zbtLeaf, lo, hi bound, root bool, depth int) (int, int) {
+	// Only the root and the last node of each level may hold fewer than
+	// zbtMin: a split of the last node while appending leaves the new
+	// node with one entry (and the full one full).
+	var walk func(in *zbtInner, l *zbtLeaf, lo, hi bound, root, last bool, depth int) (int, int)
+	walk = func(in *zbtInner, l *zbtLeaf, lo, hi bound, root, last bool, depth int) (int, int) {
 		if l != nil {
-			if !root && l.n < zbtMin {
+			if !root && !last && l.n < zbtMin {
 				t.Fatalf("leaf with %d entries", l.n)
 			}
 			for i := 0; i < l.n; i++ {
@@ -42,7 +45,10 @@ func checkZbtree(t *testing.T, z *zbtree, m zmodel) {
 					t.Fatalf("leaf entry (%v %q) outside its separators", l.scores[i], l.members[i])
 				}
 			}
-			for i := l.n; i < zbtCap; i++ {
+			if !root && (len(l.scores) != zbtLeafCap || len(l.members) != zbtLeafCap) {
+				t.Fatalf("leaf of a multi-level tree with room for %d/%d entries", len(l.scores), len(l.members))
+			}
+			for i := l.n; i < len(l.members); i++ {
 				if l.members[i] != "" {
 					t.Fatalf("leaf keeps a reference past its entries at %d", i)
 				}
@@ -50,7 +56,7 @@ func checkZbtree(t *testing.T, z *zbtree, m zmodel) {
 			leaves = append(leaves, l)
 			return l.n, depth
 		}
-		if (root && in.n < 2) || (!root && in.n < zbtMin) {
+		if (root && in.n < 2) || (!root && !last && in.n < zbtMin) || in.n < 1 {
 			t.Fatalf("inner node with %d children (root %v)", in.n, root)
 		}
 		if !root && lo.ok && (in.scores[0] != lo.s || in.members[0] != lo.m) {
@@ -70,12 +76,12 @@ func checkZbtree(t *testing.T, z *zbtree, m zmodel) {
 				if in.ikids[i] != nil {
 					t.Fatal("leaf parent with an inner child")
 				}
-				n, d = walk(nil, in.lkids[i], clo, chi, false, depth+1)
+				n, d = walk(nil, in.lkids[i], clo, chi, false, last && i == in.n-1, depth+1)
 			} else {
 				if in.lkids[i] != nil {
 					t.Fatal("inner parent with a leaf child")
 				}
-				n, d = walk(in.ikids[i], nil, clo, chi, false, depth+1)
+				n, d = walk(in.ikids[i], nil, clo, chi, false, last && i == in.n-1, depth+1)
 			}
 			if n != in.counts[i] {
 				t.Fatalf("child %d counts %d, holds %d", i, in.counts[i], n)
@@ -96,7 +102,7 @@ func checkZbtree(t *testing.T, z *zbtree, m zmodel) {
 	if (z.root == nil) == (z.leaf == nil) {
 		t.Fatal("tree needs exactly one of a root leaf and a root node")
 	}
-	total, _ := walk(z.root, z.leaf, bound{}, bound{}, true, 0)
+	total, _ := walk(z.root, z.leaf, bound{}, bound{}, true, true, 0)
 	if total != len(m) {
 		t.Fatalf("tree holds %d, model %d", total, len(m))
 	}
@@ -169,14 +175,38 @@ func TestZbtreeModel(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewPCG(seed, 7))
-	for _, tc := range []struct{ members, steps, scores int }{
-		{300, 4000, 20}, {5000, 40000, 1000}, {20000, 150000, 50},
+	for _, tc := range []struct{ members, steps, scores, checks int }{
+		{300, 4000, 20, 20}, {5000, 40000, 1000, 20}, {20000, 150000, 50, 6},
 	} {
 		t.Run(fmt.Sprint(tc.members), func(t *testing.T) {
-			z := newZbtree()
+			z := newZbtree(0)
 			var m zmodel
 			scores := map[string]float64{}
-			check := tc.steps / 20
+			// The model stays sorted: entries are found and placed by
+			// binary search (a sort per step would dominate the test).
+			at := func(score float64, member string) (int, bool) {
+				return slices.BinarySearchFunc(m, zent{member, score}, func(e, x zent) int {
+					switch {
+					case zslLess(e.score, e.member, x.score, x.member):
+						return -1
+					case zslLess(x.score, x.member, e.score, e.member):
+						return 1
+					}
+					return 0
+				})
+			}
+			remove := func(score float64, member string) {
+				i, ok := at(score, member)
+				if !ok {
+					t.Fatalf("model lacks (%v %s)", score, member)
+				}
+				m = slices.Delete(m, i, i+1)
+			}
+			add := func(score float64, member string) {
+				i, _ := at(score, member)
+				m = slices.Insert(m, i, zent{member, score})
+			}
+			check := tc.steps / tc.checks
 			for step := 0; step < tc.steps; step++ {
 				member := "m" + strconv.Itoa(r.IntN(tc.members))
 				score := float64(r.IntN(tc.scores)) / 2
@@ -188,10 +218,6 @@ func TestZbtreeModel(t *testing.T) {
 				}
 				switch {
 				case del:
-					i := m.index(member)
-					if present != (i >= 0) {
-						t.Fatalf("presence mismatch for %s", member)
-					}
 					if got := z.delete(score, member); got != (present && old == score) {
 						t.Fatalf("delete(%v %s) = %v with the member at %v (present %v)", score, member, got, old, present)
 					}
@@ -202,7 +228,7 @@ func TestZbtreeModel(t *testing.T) {
 					}
 					if present {
 						delete(scores, member)
-						m = slices.Delete(m, i, i+1)
+						remove(old, member)
 					}
 				case present:
 					if r.IntN(2) == 0 {
@@ -210,11 +236,12 @@ func TestZbtreeModel(t *testing.T) {
 					}
 					z.updateScore(old, member, score)
 					scores[member] = score
-					m.set(member, score)
+					remove(old, member)
+					add(score, member)
 				default:
 					z.insert(score, member)
 					scores[member] = score
-					m.set(member, score)
+					add(score, member)
 				}
 				if step%check == 0 {
 					checkZbtree(t, z, m)
@@ -231,11 +258,36 @@ func TestZbtreeModel(t *testing.T) {
 	}
 }
 
+// TestZbtreeSmallRoot: a tree made for a few members keeps a small leaf,
+// which grows as members come and splits into full leaves.
+func TestZbtreeSmallRoot(t *testing.T) {
+	z := newZbtree(2)
+	var m zmodel
+	for i := 0; i < 3; i++ {
+		z.insert(float64(i), "m")
+		m = append(m, zent{"m", float64(i)})
+	}
+	if c := len(z.leaf.scores); c != zbtMinRoot {
+		t.Fatalf("single leaf for 3 members has room for %d, want %d", c, zbtMinRoot)
+	}
+	for i := 3; i < 200; i++ {
+		z.insert(float64(i), "m")
+		m = append(m, zent{"m", float64(i)})
+		checkZbtree(t, z, m)
+	}
+	if z.root == nil {
+		t.Fatal("200 members in one leaf")
+	}
+	if c := len(newZbtree(500).leaf.scores); c != zbtLeafCap {
+		t.Fatalf("a tree made for 500 members starts with room for %d, want %d", c, zbtLeafCap)
+	}
+}
+
 // TestZbtreeSequential inserts in ascending and descending order (the
 // splits keep a full left leaf when appending) and checks the fill.
 func TestZbtreeSequential(t *testing.T) {
 	for _, desc := range []bool{false, true} {
-		z := newZbtree()
+		z := newZbtree(0)
 		var m zmodel
 		const n = 10000
 		for i := 0; i < n; i++ {
@@ -255,8 +307,8 @@ func TestZbtreeSequential(t *testing.T) {
 			leaves++
 		}
 		t.Logf("desc %v: %d entries in %d leaves", desc, n, leaves)
-		if !desc && leaves > n/zbtCap+1 {
-			t.Fatalf("ascending inserts left %d leaves, want %d", leaves, n/zbtCap+1)
+		if !desc && leaves > n/zbtLeafCap+1 {
+			t.Fatalf("ascending inserts left %d leaves, want %d", leaves, n/zbtLeafCap+1)
 		}
 	}
 }

@@ -97,7 +97,7 @@ func (z *zsetObject) Score(member string) (float64, bool) {
 }
 
 func (z *zsetObject) toSkiplist(hint int) {
-	z.tree = newZbtree()
+	z.tree = newZbtree(hint)
 	z.dict = make(map[string]float64, hint)
 	z.mem = 0
 }
