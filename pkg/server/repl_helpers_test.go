@@ -222,8 +222,8 @@ func dumpData(t testing.TB, addr string) map[string]keyState {
 			vs := c.pipeline(cmds, false)
 			for i, k := range batch {
 				typ := rs[2*i].Str
-				if typ == "none" {
-					continue // expired meanwhile
+				if typ == "none" || rs[2*i+1].Int == -2 {
+					continue // expired meanwhile (PTTL -2: between TYPE and PTTL)
 				}
 				val := vs[i]
 				var sval string

@@ -7,10 +7,10 @@ package server
 // Redis uses a skip list here. A walk down a skip list of n members steps
 // onto about 3·log4(n) nodes, each a cache miss on a large set, and each
 // member costs a node allocation of about 100 bytes. A B+ tree with 63
-// entries per node reaches a member through log63(n) nodes (4 for a
-// million), searching each node's contiguous score array, and stores a
-// member in 24 bytes of a leaf. Leaves are linked both ways for ordered
-// walks.
+// children per inner node and 61 entries per leaf reaches a member through
+// about log62(n) nodes (4 for a million), searching each node's contiguous
+// score array, and stores a member in 24 bytes of a leaf. Leaves are
+// linked both ways for ordered walks.
 //
 // Separator keys: an inner node keeps for each child but the first a key
 // that orders after every entry of the children before it and not after
