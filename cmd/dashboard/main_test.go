@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -113,7 +112,7 @@ func TestRunShutdownAndRemoveLock(t *testing.T) {
 
 	cmd := dashboard(t, "--config="+conf, "--filesystem="+root, "--product_name=prod",
 		"--pidfile="+pidfile, "--remove-lock", "--host-admin=127.0.0.1:1")
-	var stderr syncBuffer
+	var stderr testenv.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -219,7 +218,7 @@ func TestLockRemovedExits(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "d.toml")
 	os.WriteFile(conf, []byte("admin_addr = \""+addr+"\"\n"), 0o644)
 	cmd := dashboard(t, "--zookeeper="+zk.Addr, "--product_name=zkp", "--config="+conf)
-	var stderr syncBuffer
+	var stderr testenv.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -263,22 +262,4 @@ func TestLockRemovedExits(t *testing.T) {
 	if lock, _ := store.LoadTopom(false); lock != nil {
 		t.Fatalf("lock node recreated: %+v", lock)
 	}
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

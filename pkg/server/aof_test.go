@@ -16,33 +16,16 @@ import (
 	"time"
 
 	"github.com/codisgo/codis/pkg/resp"
+	"github.com/codisgo/codis/pkg/testenv"
 )
 
 // AOF tests: round trips per fsync policy, interoperability with
 // redis-server 7.0 in both directions, rewrites under load, SIGKILL with
 // appendfsync always, damaged files.
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // newAOFServer builds (not starts) a server on dir with opts, logging
 // into the returned buffer.
-func newAOFServer(t testing.TB, dir string, opts ...string) (*Server, *syncBuffer) {
+func newAOFServer(t testing.TB, dir string, opts ...string) (*Server, *testenv.SyncBuffer) {
 	t.Helper()
 	cfg := NewConfig()
 	text := "save \"\"\nenable-protected-configs yes\nbind 127.0.0.1\ndir " + quoteArg(dir) + "\n"
@@ -53,7 +36,7 @@ func newAOFServer(t testing.TB, dir string, opts ...string) (*Server, *syncBuffe
 		t.Fatal(err)
 	}
 	cfg.Port = 0
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	s := New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	t.Cleanup(func() { s.Close() })
 	return s, logs
@@ -489,7 +472,7 @@ func TestAOFKill9Always(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "")
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

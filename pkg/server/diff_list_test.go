@@ -3,11 +3,9 @@ package server
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // diffListCases are differential cases for the list commands (see diffCases
@@ -113,15 +111,7 @@ func TestDiffListLarge(t *testing.T) {
 func TestRandomDiffListHash(t *testing.T) {
 	rp := startRedis(t)
 	s := startServer(t)
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CODIS_DIFF_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("bad CODIS_DIFF_SEED: %v", err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (replay with CODIS_DIFF_SEED=%d)", seed, seed)
+	seed := diffSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
 	n := 4000
 	if testing.Short() {

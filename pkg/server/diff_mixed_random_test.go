@@ -103,14 +103,7 @@ func TestDiffConfiguredThresholds(t *testing.T) {
 func TestRandomDiffMixed(t *testing.T) {
 	rp := startRedisArgs(t, "--enable-debug-command", "yes")
 	s := startServer(t)
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CODIS_DIFF_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("bad CODIS_DIFF_SEED: %v", err)
-		}
-		seed = n
-	}
+	seed := diffSeed(t)
 	n := 6000
 	if testing.Short() {
 		n = 1000
@@ -120,7 +113,6 @@ func TestRandomDiffMixed(t *testing.T) {
 			n = x
 		}
 	}
-	t.Logf("seed %d (replay with CODIS_DIFF_SEED=%d)", seed, seed)
 	g := newMixedGen(seed)
 	var lines []string
 	for len(lines) < n {

@@ -3,11 +3,9 @@ package server
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestRandomDiffSetZSet runs random sequences of set and sorted set
@@ -16,15 +14,7 @@ import (
 func TestRandomDiffSetZSet(t *testing.T) {
 	rp := startRedis(t)
 	s := startServer(t)
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CODIS_DIFF_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("bad CODIS_DIFF_SEED: %v", err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (replay with CODIS_DIFF_SEED=%d)", seed, seed)
+	seed := diffSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	n := 4000
 	if testing.Short() {

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codisgo/codis/pkg/resp"
 )
@@ -195,6 +198,22 @@ func sortedReply(r resp.Reply) string {
 }
 
 // runDiff runs lines against both servers and reports differences.
+// diffSeed returns the seed of a randomized differential test: the one in
+// CODIS_DIFF_SEED when set (to replay a run), else a fresh one. It logs it.
+func diffSeed(t testing.TB) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("CODIS_DIFF_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("bad CODIS_DIFF_SEED: %v", err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (replay with CODIS_DIFF_SEED=%d)", seed, seed)
+	return seed
+}
+
 func runDiff(t *testing.T, ours, theirs string, lines []string) {
 	t.Helper()
 	a, b := dial(t, ours), dial(t, theirs)

@@ -3,10 +3,8 @@ package server
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // TestRandomDiffLargeZset drives sorted sets of thousands of members (the
@@ -16,15 +14,7 @@ import (
 func TestRandomDiffLargeZset(t *testing.T) {
 	rp := startRedis(t)
 	s := startServer(t)
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CODIS_DIFF_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("bad CODIS_DIFF_SEED: %v", err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (replay with CODIS_DIFF_SEED=%d)", seed, seed)
+	seed := diffSeed(t)
 	r := rand.New(rand.NewPCG(seed, 3))
 	const members = 6000
 	m := func() string { return "m" + strconv.Itoa(r.IntN(members)) }

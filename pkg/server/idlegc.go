@@ -34,19 +34,18 @@ const (
 
 // idleGC is the cron's state for it (mu held, except running).
 type idleGC struct {
-	disabled  bool
-	minGrowth uint64      // idleGCMinGrowth
-	worth     func() bool // replaces worthIt (tests)
-	lastN     int64       // numCommands when last seen changing
-	since     time.Time   // when lastN was seen
-	running   atomic.Bool
-	samples   []metrics.Sample
+	disabled bool
+	worth    func() bool // replaces worthIt (tests)
+	lastN    int64       // numCommands when last seen changing
+	since    time.Time   // when lastN was seen
+	running  atomic.Bool
+	samples  []metrics.Sample
 	// collections counts the idle collections (tests).
 	collections atomic.Int64
 }
 
 func newIdleGC() *idleGC {
-	g := &idleGC{disabled: os.Getenv("CODIS_IDLE_GC") == "off", minGrowth: idleGCMinGrowth}
+	g := &idleGC{disabled: os.Getenv("CODIS_IDLE_GC") == "off"}
 	g.samples = []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/gc/heap/goal:bytes"},
@@ -95,7 +94,7 @@ func (g *idleGC) worthIt() bool {
 		}
 		return g.samples[i].Value.Uint64()
 	}
-	return idleGCWorth(v(0), v(1), v(2), g.minGrowth)
+	return idleGCWorth(v(0), v(1), v(2), idleGCMinGrowth)
 }
 
 // idleGCWorth decides from the live heap of the last collection, the

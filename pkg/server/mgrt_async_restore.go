@@ -254,8 +254,8 @@ func (c *client) asyncChunk(sub string, key []byte, elems [][]byte) (*Entry, int
 	case *zsetObject:
 		for i := 0; i < len(elems); i += 2 {
 			m := string(elems[i])
-			if _, ok := o.Score(m); ok {
-				o.Update(m, scores[i/2])
+			if old, ok := o.Score(m); ok {
+				o.Update(m, old, scores[i/2])
 			} else {
 				o.Insert(m, scores[i/2], &enc)
 			}

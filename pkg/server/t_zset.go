@@ -194,7 +194,7 @@ done:
 			}
 			processed++
 			if score != cur {
-				z.Update(string(member), score)
+				z.Update(string(member), cur, score)
 				updated++
 			}
 			continue
@@ -1167,15 +1167,7 @@ func (c *client) zsetopGeneric(argv [][]byte, numkeysIdx int, dst []byte, op int
 		c.addInt(card)
 		return
 	}
-	slices.SortFunc(res, func(a, b zent) int {
-		switch {
-		case zslLess(a.score, a.member, b.score, b.member):
-			return -1
-		case zslLess(b.score, b.member, a.score, a.member):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(res, zentCmp)
 	if dst != nil {
 		c.storeZset(dst, res, zsetopEvents[op])
 		return

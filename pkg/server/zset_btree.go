@@ -1,5 +1,7 @@
 package server
 
+import "sort"
+
 // zbtree is the ordered half of a large sorted set: a B+ tree of (score,
 // member) pairs whose inner nodes count the entries under each child, so
 // ranks are found in O(log n) while descending (an order-statistic tree).
@@ -171,12 +173,23 @@ func (l *zbtLeaf) removeAt(i int) {
 	l.members[l.n] = ""
 }
 
-func (in *zbtInner) total() int {
+// countTo returns the entries under children [0, i).
+func (in *zbtInner) countTo(i int) int {
 	t := 0
-	for _, c := range in.counts[:in.n] {
+	for _, c := range in.counts[:i] {
 		t += c
 	}
 	return t
+}
+
+func (in *zbtInner) total() int { return in.countTo(in.n) }
+
+// step goes down to child i: an inner node, or (nil and) a leaf.
+func (in *zbtInner) step(i int) (*zbtInner, *zbtLeaf) {
+	if in.leaves {
+		return nil, in.lkids[i]
+	}
+	return in.ikids[i], nil
 }
 
 // insertKid puts a child with its separator and count at index i.
@@ -346,12 +359,7 @@ func (t *zbtree) innerInsert(in *zbtInner, score float64, member string) *zbtInn
 func (t *zbtree) find(score float64, member string) zbtPos {
 	l := t.leaf
 	for in := t.root; in != nil; {
-		i := in.child(score, member)
-		if in.leaves {
-			l = in.lkids[i]
-			break
-		}
-		in = in.ikids[i]
+		in, l = in.step(in.child(score, member))
 	}
 	i := l.search(score, member)
 	if i == l.n {
@@ -499,14 +507,8 @@ func (t *zbtree) rank(score float64, member string) int {
 	l := t.leaf
 	for in := t.root; in != nil; {
 		i := in.child(score, member)
-		for _, c := range in.counts[:i] {
-			r += c
-		}
-		if in.leaves {
-			l = in.lkids[i]
-			break
-		}
-		in = in.ikids[i]
+		r += in.countTo(i)
+		in, l = in.step(i)
 	}
 	i := l.search(score, member)
 	if i == l.n || l.scores[i] != score || l.members[i] != member {
@@ -528,11 +530,7 @@ func (t *zbtree) byRank(r int) zbtPos {
 		for ; i < in.n-1 && r >= in.counts[i]; i++ {
 			r -= in.counts[i]
 		}
-		if in.leaves {
-			l = in.lkids[i]
-			break
-		}
-		in = in.ikids[i]
+		in, l = in.step(i)
 	}
 	return zbtPos{l, r}
 }
@@ -544,40 +542,29 @@ func (t *zbtree) countBefore(before func(score float64, member string) bool) int
 	r := 0
 	l := t.leaf
 	for in := t.root; in != nil; {
-		lo, hi := 1, in.n // the first separator not before
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if before(in.scores[m], in.members[m]) {
-				lo = m + 1
-			} else {
-				hi = m
-			}
-		}
-		i := lo - 1
-		for _, c := range in.counts[:i] {
-			r += c
-		}
-		if in.leaves {
-			l = in.lkids[i]
-			break
-		}
-		in = in.ikids[i]
+		// The child before the first separator (from 1) not before.
+		i := sort.Search(in.n-1, func(k int) bool { return !before(in.scores[k+1], in.members[k+1]) })
+		r += in.countTo(i)
+		in, l = in.step(i)
 	}
-	lo, hi := 0, l.n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if before(l.scores[m], l.members[m]) {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return r + lo
+	return r + sort.Search(l.n, func(k int) bool { return !before(l.scores[k], l.members[k]) })
 }
 
 // zslLess orders (score, member) pairs.
 func zslLess(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+// zentCmp orders members like zslLess, for slices.SortFunc and
+// slices.BinarySearchFunc.
+func zentCmp(a, b zent) int {
+	switch {
+	case zslLess(a.score, a.member, b.score, b.member):
+		return -1
+	case zslLess(b.score, b.member, a.score, a.member):
+		return 1
+	}
+	return 0
 }
 
 // updateScore moves a present member from score old to score new. It

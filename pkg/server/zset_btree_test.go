@@ -185,15 +185,7 @@ func TestZbtreeModel(t *testing.T) {
 			// The model stays sorted: entries are found and placed by
 			// binary search (a sort per step would dominate the test).
 			at := func(score float64, member string) (int, bool) {
-				return slices.BinarySearchFunc(m, zent{member, score}, func(e, x zent) int {
-					switch {
-					case zslLess(e.score, e.member, x.score, x.member):
-						return -1
-					case zslLess(x.score, x.member, e.score, e.member):
-						return 1
-					}
-					return 0
-				})
+				return slices.BinarySearchFunc(m, zent{member, score}, zentCmp)
 			}
 			remove := func(score float64, member string) {
 				i, ok := at(score, member)

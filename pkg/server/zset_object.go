@@ -134,12 +134,13 @@ func (z *zsetObject) Insert(member string, score float64, lim *encLimits) {
 	z.lp.insert(z.lp.insertPos(score, member), member, score)
 }
 
-// Update changes the score of a present member.
-func (z *zsetObject) Update(member string, score float64) {
+// Update changes the score of a present member from old (its score, as
+// Score returned it) to score.
+func (z *zsetObject) Update(member string, old, score float64) {
 	if z.tree != nil {
 		// Assigning with the tree's copy of the member keeps the map
 		// sharing it (an assignment replaces the map's key).
-		m := z.tree.updateScore(z.dict[member], member, score)
+		m := z.tree.updateScore(old, member, score)
 		z.dict[m] = score
 		return
 	}

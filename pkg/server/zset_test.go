@@ -28,15 +28,7 @@ func (m *zmodel) set(member string, score float64) {
 		*m = slices.Delete(*m, i, i+1)
 	}
 	*m = append(*m, zent{member, score})
-	slices.SortFunc(*m, func(a, b zent) int {
-		switch {
-		case zslLess(a.score, a.member, b.score, b.member):
-			return -1
-		case zslLess(b.score, b.member, a.score, a.member):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(*m, zentCmp)
 }
 
 // TestParseScoreFastPath checks the integer fast path against the general
@@ -112,8 +104,8 @@ func TestZSetObjectModel(t *testing.T) {
 			score := float64(r.IntN(30)) / 4
 			switch r.IntN(4) {
 			case 0, 1:
-				if _, ok := z.Score(member); ok {
-					z.Update(member, score)
+				if old, ok := z.Score(member); ok {
+					z.Update(member, old, score)
 				} else {
 					z.Insert(member, score, &defaultEncLimits)
 				}

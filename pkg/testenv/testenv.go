@@ -431,3 +431,23 @@ func StartSentinel(t testing.TB, extraConfig ...string) *Server {
 		probe: redisPing,
 	})
 }
+
+// SyncBuffer collects output (a child process's, a logger's) that a test
+// reads while it is still being written.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
