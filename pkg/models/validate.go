@@ -3,11 +3,13 @@ package models
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/codisgo/codis/pkg/utils/slot"
 )
 
 const (
 	// MaxSlotNum is the number of slots; slot ids are 0..MaxSlotNum-1.
-	MaxSlotNum = 1024
+	MaxSlotNum = slot.Count
 	// MaxGroupId is the largest group id; group ids are 1..MaxGroupId and
 	// group id 0 means "offline / no group".
 	MaxGroupId = 9999

@@ -269,6 +269,7 @@ func (bc *backendConn) loopWriter(conn net.Conn, inflight chan<- *Request, reade
 	wdl := lazyDeadline{timeout: bc.opt.sendTimeout, set: conn.SetWriteDeadline}
 	threshold := max(bc.opt.maxPipeline/2, 1)
 	batched := 0
+	var now time.Time // read for this batch, if it was needed already
 	for {
 		var r *Request
 		select {
@@ -289,7 +290,8 @@ func (bc *backendConn) loopWriter(conn net.Conn, inflight chan<- *Request, reade
 		} else {
 			buf = append(buf, r.cmd...)
 			if len(inflight) == 0 {
-				bc.busySince.Store(time.Now().UnixNano())
+				now = time.Now()
+				bc.busySince.Store(now.UnixNano())
 			}
 			select {
 			case inflight <- r:
@@ -317,7 +319,12 @@ func (bc *backendConn) loopWriter(conn net.Conn, inflight chan<- *Request, reade
 				continue
 			}
 		}
-		wdl.refresh()
+		if now.IsZero() {
+			wdl.refresh()
+		} else {
+			wdl.refreshAt(now)
+			now = time.Time{}
+		}
 		_, err := conn.Write(buf)
 		if err != nil {
 			if bc.opt.logger != nil {
@@ -380,6 +387,9 @@ func (bc *backendConn) loopReader(conn net.Conn, inflight <-chan *Request) {
 		}
 		if replied {
 			lastReply = time.Now()
+			rdl.refreshAt(lastReply)
+		} else {
+			rdl.refresh()
 		}
 		// Need more data: compact, grow if full (a large reply), read.
 		if rpos == wpos {
@@ -396,7 +406,6 @@ func (bc *backendConn) loopReader(conn net.Conn, inflight <-chan *Request) {
 			copy(nb, buf[:wpos])
 			buf = nb
 		}
-		rdl.refresh()
 		m, err := conn.Read(buf[wpos:])
 		wpos += m
 		if err == nil || m > 0 {

@@ -16,7 +16,16 @@ func (d *lazyDeadline) refresh() {
 	if d.timeout <= 0 {
 		return
 	}
-	now := time.Now()
+	d.refreshAt(time.Now())
+}
+
+// refreshAt is refresh with a clock reading the caller already has (a
+// clock read is a measurable part of a proxied request); now must not be
+// older than the last activity on the socket.
+func (d *lazyDeadline) refreshAt(now time.Time) {
+	if d.timeout <= 0 {
+		return
+	}
 	if d.expires.Sub(now) >= d.timeout*3/4 {
 		return
 	}

@@ -1,8 +1,6 @@
 package proxy
 
-import (
-	"hash/crc32"
-)
+import keyslot "github.com/codisgo/codis/pkg/utils/slot"
 
 // OpFlag classifies a command (SPEC-data §D.3).
 type OpFlag uint32
@@ -159,28 +157,10 @@ func lookupOp(name []byte, buf *[maxOpNameLen]byte) (*opInfo, []byte, bool) {
 }
 
 // MaxSlotNum is the number of slots.
-const MaxSlotNum = 1024
+const MaxSlotNum = keyslot.Count
 
-// HashTag returns the part of key that is hashed (SPEC-data §A.1).
-func HashTag(key []byte) []byte {
-	for i, c := range key {
-		if c == '{' {
-			for j := i + 1; j < len(key); j++ {
-				if key[j] == '}' {
-					return key[i+1 : j]
-				}
-			}
-			return key
-		}
-	}
-	return key
-}
-
-// Hash returns the slot-hash (CRC-32/IEEE) of key's hash tag.
-func Hash(key []byte) uint32 { return crc32.ChecksumIEEE(HashTag(key)) }
-
-// SlotOf returns the slot of key.
-func SlotOf(key []byte) int { return int(Hash(key) % MaxSlotNum) }
+// SlotOf returns the slot of key (SPEC-data §A.1).
+func SlotOf(key []byte) int { return keyslot.Of(key) }
 
 // hashKey returns the argument hashed for routing (SPEC-data §D.4), or nil
 // (slot 0) when it is missing.

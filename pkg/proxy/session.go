@@ -85,6 +85,7 @@ func (s *session) loopReader() {
 	p := resp.NewParser(s.conn)
 	rdl := lazyDeadline{timeout: cfg.SessionRecvTimeout.Duration(), set: s.conn.SetReadDeadline}
 	maxPipeline := max(cfg.SessionMaxPipeline, 1)
+	var last time.Time // start of the newest request since the last fill
 	for !s.quit {
 		argv, err := p.Next()
 		if err != nil {
@@ -92,7 +93,12 @@ func (s *session) loopReader() {
 			break
 		}
 		if argv == nil {
-			rdl.refresh()
+			if last.IsZero() {
+				rdl.refresh()
+			} else {
+				rdl.refreshAt(last)
+				last = time.Time{}
+			}
 			if err := p.Fill(); err != nil {
 				// Client gone, idle timeout or proxy shutting down. A
 				// clean EOF may be a half-close by a client that still
@@ -119,6 +125,7 @@ func (s *session) loopReader() {
 			break
 		}
 		r := s.handle(argv)
+		last = r.start
 		stop := r.reqFail && cfg.SessionBreakOnFailure
 		s.push(r) // r belongs to the writer now
 		if stop {
@@ -527,11 +534,12 @@ func (s *session) loopWriter() {
 	var werr error
 	flushAt := max(cfg.SessionMaxPipeline/2, 1)
 	pending := 0
+	var now time.Time // when the newest buffered reply was written
 	// flush writes buffered replies; the writer never blocks with
 	// unflushed output.
 	flush := func() {
 		if werr == nil && w.Buffered() > 0 {
-			wdl.refresh()
+			wdl.refreshAt(now)
 			werr = w.Flush()
 			pending = 0
 			if werr != nil {
@@ -567,12 +575,13 @@ func (s *session) loopWriter() {
 		rep := r.reply
 		isErr := len(rep) > 0 && rep[0] == '-'
 		fail := r.respFail && cfg.SessionBreakOnFailure
+		now = time.Now()
 		if w.Available() < len(rep) {
-			wdl.refresh()
+			wdl.refreshAt(now)
 		}
 		_, werr = w.Write(rep)
 		pending++
-		s.p.stats.record(r.op, r.opName, time.Since(r.start), isErr, fail || werr != nil)
+		s.p.stats.record(r.op, r.opName, now.Sub(r.start), isErr, fail || werr != nil)
 		if fail {
 			werr = errBreakOnFailure
 		}

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	keyslot "github.com/codisgo/codis/pkg/utils/slot"
 )
 
 // shard holds the keys of one (db, slot): the slot set of SPEC-data §B.1 is
@@ -149,7 +151,7 @@ type keyLoc struct {
 }
 
 func locate(key []byte) keyLoc {
-	slot, tagged, crc := slotAndTag(key)
+	slot, tagged, crc := keyslot.Lookup(key)
 	return keyLoc{slot: slot, crc: crc, tagged: tagged}
 }
 
@@ -383,7 +385,7 @@ func (db *DB) Delete(key []byte) bool {
 // remove unlinks a present key from every structure and returns the stored
 // key string.
 func (db *DB) remove(sh *shard, key []byte, e *Entry) string {
-	slot, tagged, crc := slotAndTag(key)
+	slot, tagged, crc := keyslot.Lookup(key)
 	if db.ks.snap != nil {
 		db.ks.snap.cow(db, slot)
 	}
@@ -451,7 +453,7 @@ func (db *DB) keysOfSlot(slot int) int { return len(db.shards[slot].keys) }
 // tagKeys returns the keys of the tag group of key (keys whose tag has the
 // same CRC), sorted, and whether key has a tag.
 func (db *DB) tagKeys(key []byte) ([]string, bool) {
-	slot, tagged, crc := slotAndTag(key)
+	slot, tagged, crc := keyslot.Lookup(key)
 	if !tagged {
 		return nil, false
 	}

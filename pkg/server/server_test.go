@@ -22,19 +22,6 @@ func TestSlotHashing(t *testing.T) {
 			t.Errorf("slot of %q = %d, want %d", k, got, want)
 		}
 	}
-	tests := []struct {
-		key    string
-		tag    string
-		tagged bool
-	}{
-		{"a", "a", false}, {"{a}x", "a", true}, {"{}b", "", true}, {"x{a", "x{a", false}, {"}{a}", "a", true}, {"{{a}}", "{a", true},
-	}
-	for _, tc := range tests {
-		tag, tagged := hashTag([]byte(tc.key))
-		if string(tag) != tc.tag || tagged != tc.tagged {
-			t.Errorf("hashTag(%q) = %q,%v want %q,%v", tc.key, tag, tagged, tc.tag, tc.tagged)
-		}
-	}
 }
 
 func TestSlotCommands(t *testing.T) {

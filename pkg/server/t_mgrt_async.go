@@ -13,6 +13,7 @@ import (
 
 	"github.com/codisgo/codis/pkg/rdb"
 	"github.com/codisgo/codis/pkg/resp"
+	keyslot "github.com/codisgo/codis/pkg/utils/slot"
 )
 
 // Semi-async slot migration, source side (SPEC-data §B.7.1–§B.7.3,
@@ -332,7 +333,7 @@ func (b *asyncBatch) addKey(db *DB, key string, tag bool) int {
 		}
 		n++
 	}
-	_, tagged, crc := slotAndTag([]byte(key))
+	_, tagged, crc := keyslot.Lookup([]byte(key))
 	if tagged {
 		if _, seen := b.tags[crc]; !seen {
 			b.tags[crc] = struct{}{}
@@ -872,7 +873,7 @@ func (b *asyncBatch) holds(key []byte) bool {
 	if _, ok := b.keySet[string(key)]; ok {
 		return true
 	}
-	if _, tagged, crc := slotAndTag(key); tagged {
+	if _, tagged, crc := keyslot.Lookup(key); tagged {
 		_, ok := b.tags[crc]
 		return ok
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	keyslot "github.com/codisgo/codis/pkg/utils/slot"
 )
 
 // Codis slot commands that need no migration (SPEC-data §B.2–§B.4).
@@ -167,7 +169,7 @@ func slotscheckCommand(c *client, argv [][]byte) {
 		sh := &db.shards[s]
 		for crc, g := range sh.tags {
 			for k := range g {
-				_, tagged, kc := slotAndTag([]byte(k))
+				_, tagged, kc := keyslot.Lookup([]byte(k))
 				if _, ok := sh.keys[k]; !ok || !tagged || kc != crc {
 					c.addError(fmt.Sprintf("ERR step 3, miss = '%s'", k))
 					return
