@@ -286,11 +286,12 @@ func (c *client) process(argv [][]byte) {
 		return // a script runs past busy-reply-threshold (script_state.go)
 	}
 	isTxCtl := cmd.Flags&FlagTxControl != 0
-	if s.cfg.MaxMemory > 0 && (cmd.Flags&FlagDenyOOM != 0 || (c.inMulti && !isTxCtl)) {
-		if !s.evict() {
-			c.reject(errOOM)
-			return
-		}
+	// Over maxmemory, every command first evicts (as Redis's processCommand
+	// does, so a lowered maxmemory takes effect at the next command of any
+	// kind); only commands that may grow memory are refused if it fails.
+	if s.cfg.MaxMemory > 0 && !s.evict() && (cmd.Flags&FlagDenyOOM != 0 || (c.inMulti && !isTxCtl)) {
+		c.reject(errOOM)
+		return
 	}
 	if cmd.Flags&FlagWrite != 0 && s.cfg.ReplicaOfHost != "" && s.cfg.ReplicaReadOnly && !c.isMaster() {
 		c.reject(errReadOnly)

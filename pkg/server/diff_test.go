@@ -70,6 +70,14 @@ var diffCases = []struct {
 		"BITFIELD_RO a GET u8 0 GET u4 4", "BITFIELD_RO a SET u8 0 1", "BITFIELD b OVERFLOW FAIL SET u8 100 256", "STRLEN b",
 		"BITFIELD c SET u1 7 1 SET u3 0 9 INCRBY i5 3 100 GET u8 0", "BITFIELD_RO nokey GET i8 0", "BITFIELD d SET u8 4294967296 1",
 		"BITFIELD e SET u2 0 -1 INCRBY u2 0 -5 OVERFLOW SAT INCRBY u2 0 -5 INCRBY i3 0 7 INCRBY i3 0 -20"}},
+	// Which BITFIELDs invalidate a WATCH: not one that creates or pads the
+	// string for operations that all fail or change no bit.
+	{"bitfield-watch", []string{"WATCH nk", "BITFIELD nk OVERFLOW FAIL SET i8 0 300", "STRLEN nk", "MULTI", "PING", "EXEC",
+		"SET k a", "WATCH k", "BITFIELD k OVERFLOW FAIL SET i8 100 300", "STRLEN k", "MULTI", "PING", "EXEC",
+		"WATCH k", "BITFIELD k SET u8 0 97", "MULTI", "PING", "EXEC",
+		"WATCH k", "BITFIELD k SET u8 0 98", "MULTI", "PING", "EXEC",
+		"WATCH nk2", "BITFIELD nk2 SET u8 0 0", "MULTI", "PING", "EXEC",
+		"WATCH k", "SETBIT k 300 0", "MULTI", "PING", "EXEC"}},
 	{"del-exists-type", []string{"SET a 1", "SET b 2", "EXISTS a b c a", "TYPE a", "TYPE nokey", "DEL a b c", "UNLINK a",
 		"EXISTS a", "SET l x", "TOUCH l a nokey"}},
 	{"rename", []string{"RENAME a b", "SET a 1", "RENAME a a", "RENAME a b", "GET b", "EXISTS a", "SET c 3", "RENAMENX b c",
@@ -117,6 +125,12 @@ var diffCases = []struct {
 		"CONFIG SET maxmemory-policy noeviction", "CONFIG SET timeout 0", "CONFIG GET timeout", "CONFIG GET databases",
 		"CONFIG FOO", "CONFIG GET", "CONFIG RESETSTAT", "CONFIG SET hz 10", "CONFIG GET hz",
 		"CONFIG GET appendonly", "CONFIG GET requirepass", "CONFIG GET slowlog-max-len", "CONFIG GET proto-max-bulk-len"}},
+	// CONFIG SET maxmemory below the used memory evicts at once (inside
+	// EXEC, so the cron cannot do it in between).
+	{"config-evict", []string{"CONFIG SET maxmemory-policy allkeys-random", "SET a 1", "SET b 2", "RPUSH l x y z",
+		"MULTI", "CONFIG SET maxmemory 1", "DBSIZE", "EXEC", "CONFIG SET maxmemory 0", "SET c 3", "DBSIZE",
+		"CONFIG SET maxmemory-policy noeviction", "MULTI", "CONFIG SET maxmemory 1", "DBSIZE", "EXEC",
+		"CONFIG SET maxmemory 0"}},
 	{"misc-server", []string{"kind: TIME", "kind: LASTSAVE", "DBSIZE", "SET a 1", "DBSIZE", "kind: INFO", "kind: INFO keyspace",
 		"ROLE", "kind: COMMAND COUNT", "kind: COMMAND INFO get set", "COMMAND INFO nosuch", "SLOWLOG FOO", "SLOWLOG RESET",
 		"SLOWLOG LEN", "SLOWLOG GET x", "SHUTDOWN FOO", "SHUTDOWN ABORT", "REPLICAOF a x", "REPLICAOF a 99999",

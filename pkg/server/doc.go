@@ -84,10 +84,13 @@
 // Expired keys are reclaimed lazily on access and by an active cycle that
 // runs hz times a second with a time budget of a quarter tick, sampling
 // 20 volatile keys per shard from a rotating slot cursor. With maxmemory
-// set, writes first evict by sampling (maxmemory-samples) according to the
-// policy (allkeys/volatile-lru approximate LRU via a seconds clock,
-// -random, volatile-ttl; the LFU policies use the same LRU approximation),
-// or fail with OOM under noeviction. used_memory is an estimate kept by
+// set and exceeded, every command first evicts by sampling
+// (maxmemory-samples) according to the policy (allkeys/volatile-lru
+// approximate LRU via a seconds clock, -lfu a logarithmic access counter
+// that decays with idle time, -random, volatile-ttl), as Redis does, so a
+// lowered maxmemory takes effect at the next command; commands that may
+// grow memory fail with OOM when nothing can be evicted (noeviction). The
+// cron evicts too, and neither does while clients are paused. used_memory is an estimate kept by
 // accounting every entry (key, value, per-key overhead) plus a baseline.
 //
 // # Persistence

@@ -77,6 +77,9 @@ func (s *Server) evict() bool {
 	if s.repl != nil && s.repl.link != nil {
 		return true // a replica ignores maxmemory (replica-ignore-maxmemory yes)
 	}
+	if s.clientsPaused() {
+		return true // CLIENT PAUSE (WRITE or ALL) holds eviction back too
+	}
 	policy := s.cfg.MaxMemoryPolicy
 	if policy == "noeviction" {
 		return false

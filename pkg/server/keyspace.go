@@ -275,6 +275,31 @@ func (db *DB) Add(key []byte, e *Entry) { db.addAt(key, string(key), locate(key)
 // addAt is Add with the key's location and the string to store as the key
 // (equal to key; newStringEntryKeyed allocates it with the entry).
 func (db *DB) addAt(key []byte, k string, loc keyLoc, e *Entry) {
+	db.insertAt(k, loc, e)
+	db.signal(key, false)
+	db.added(key, e)
+}
+
+// addUnwatched is Add for a key created by a command that then changes
+// nothing (BITFIELD whose operations all fail or rewrite the same bits):
+// Redis creates such a key without touching WATCHed keys. The write still
+// counts as a change, so replicas and the AOF get the key too.
+func (db *DB) addUnwatched(key []byte, e *Entry) {
+	db.insertAt(string(key), locate(key), e)
+	db.ks.dirty++
+	db.added(key, e)
+}
+
+// added announces a new key: keyspace notification, blocked clients.
+func (db *DB) added(key []byte, e *Entry) {
+	db.notify(notifyNew, "new", key)
+	if db.ks.blk != nil && (e.typ == TypeList || e.typ == TypeZSet) {
+		db.signalKeyReady(key)
+	}
+}
+
+// insertAt stores e under k (not present) and accounts for it.
+func (db *DB) insertAt(k string, loc keyLoc, e *Entry) {
 	slot, tagged, crc := loc.slot, loc.tagged, loc.crc
 	if db.ks.snap != nil {
 		db.ks.snap.cow(db, slot)
@@ -310,11 +335,6 @@ func (db *DB) addAt(key []byte, k string, loc keyLoc, e *Entry) {
 	e.freq = lfuInitVal
 	e.mem = entrySize(k, e)
 	db.ks.used += e.mem
-	db.signal(key, false)
-	db.notify(notifyNew, "new", key)
-	if db.ks.blk != nil && (e.typ == TypeList || e.typ == TypeZSet) {
-		db.signalKeyReady(key)
-	}
 }
 
 // Set stores e under key, replacing any existing value (SET semantics). The
@@ -355,6 +375,21 @@ func (db *DB) Set(key []byte, e *Entry, keepTTL bool) bool {
 // Modified must be called after a value was changed in place: it updates
 // memory accounting and invalidates WATCHes.
 func (db *DB) Modified(key []byte, e *Entry) {
+	db.resized(key, e)
+	db.signal(key, false)
+}
+
+// modifiedUnwatched is Modified for a value that grew without a logical
+// change (BITFIELD padding a string for operations that all failed):
+// memory is accounted and the write propagated, but WATCHes stay valid,
+// as in Redis.
+func (db *DB) modifiedUnwatched(key []byte, e *Entry) {
+	db.resized(key, e)
+	db.ks.dirty++
+}
+
+// resized re-accounts e's memory after an in-place change.
+func (db *DB) resized(key []byte, e *Entry) {
 	if db.ks.snap != nil {
 		db.cowLate(key)
 	}
@@ -362,7 +397,6 @@ func (db *DB) Modified(key []byte, e *Entry) {
 	db.ks.used += n - e.mem
 	e.mem = n
 	e.lru = db.ks.lruClock
-	db.signal(key, false)
 }
 
 // Delete removes key if it exists (expired keys count as absent) and reports

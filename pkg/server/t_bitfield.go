@@ -120,7 +120,8 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 		}
 	}
 	var e *Entry
-	grown := false // the string was created or extended
+	grown := false   // the string was created or extended
+	created := false // ... created: added to the keyspace after the ops
 	db := c.db
 	if readonly {
 		e = db.LookupRead(argv[1])
@@ -141,8 +142,7 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 		if e == nil {
 			e = NewStringEntry(make([]byte, need))
 			e.enc = encRaw
-			db.Add(argv[1], e)
-			grown = true
+			grown, created = true, true
 		} else {
 			if len(e.str) < need {
 				e.str = growZero(e.str, need)
@@ -215,11 +215,19 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 			}
 		}
 	}
-	if !readonly && (changed || grown) {
-		// Like Redis, operations that changed no bit (or all failed with
-		// OVERFLOW FAIL) do not touch WATCHed keys, unless the string
-		// was created or had to grow.
+	// Like Redis, operations that changed no bit (or all failed with
+	// OVERFLOW FAIL) do not touch WATCHed keys, even when the string was
+	// created or padded for them (Redis 7.0 keeps the padding).
+	switch {
+	case readonly:
+	case created && changed:
+		db.Add(argv[1], e)
+	case created:
+		db.addUnwatched(argv[1], e)
+	case changed:
 		db.Modified(argv[1], e)
+	case grown:
+		db.modifiedUnwatched(argv[1], e)
 	}
 	if !readonly && changed {
 		c.notify(notifyString, "setbit", argv[1])
