@@ -265,11 +265,33 @@ func (bc *backendConn) serve(conn net.Conn) {
 }
 
 func (bc *backendConn) loopWriter(conn net.Conn, inflight chan<- *Request, readerDone <-chan struct{}) {
-	buf := make([]byte, 0, bc.opt.sendBufsize)
+	bufsize := max(bc.opt.sendBufsize, 4096)
+	buf := make([]byte, 0, bufsize)
 	wdl := lazyDeadline{timeout: bc.opt.sendTimeout, set: conn.SetWriteDeadline}
 	threshold := max(bc.opt.maxPipeline/2, 1)
 	batched := 0
 	var now time.Time // read for this batch, if it was needed already
+	write := func() bool {
+		if now.IsZero() {
+			wdl.refresh()
+		} else {
+			wdl.refreshAt(now)
+			now = time.Time{}
+		}
+		_, err := conn.Write(buf)
+		if err != nil {
+			if bc.opt.logger != nil {
+				bc.opt.logger.Warn("backend write failed", "addr", bc.addr, "db", bc.db, "err", err)
+			}
+			return false
+		}
+		if cap(buf) > bufsize {
+			buf = make([]byte, 0, bufsize) // a huge request passed
+		}
+		buf = buf[:0]
+		batched = 0
+		return true
+	}
 	for {
 		var r *Request
 		select {
@@ -288,6 +310,14 @@ func (bc *backendConn) loopWriter(conn net.Conn, inflight chan<- *Request, reade
 			// batched must still be written below.
 			r.fail(errTextBroken)
 		} else {
+			if len(buf) != 0 && len(buf)+len(r.cmd) > cap(buf) {
+				// Write the batch rather than grow the buffer: regrowing
+				// it for every large batch cost more than the call.
+				if !write() {
+					r.fail(errTextConnReset)
+					return
+				}
+			}
 			buf = append(buf, r.cmd...)
 			if len(inflight) == 0 {
 				now = time.Now()
@@ -319,24 +349,9 @@ func (bc *backendConn) loopWriter(conn net.Conn, inflight chan<- *Request, reade
 				continue
 			}
 		}
-		if now.IsZero() {
-			wdl.refresh()
-		} else {
-			wdl.refreshAt(now)
-			now = time.Time{}
-		}
-		_, err := conn.Write(buf)
-		if err != nil {
-			if bc.opt.logger != nil {
-				bc.opt.logger.Warn("backend write failed", "addr", bc.addr, "db", bc.db, "err", err)
-			}
+		if !write() {
 			return
 		}
-		if cap(buf) > 4*max(bc.opt.sendBufsize, 4096) {
-			buf = make([]byte, 0, bc.opt.sendBufsize)
-		}
-		buf = buf[:0]
-		batched = 0
 	}
 }
 

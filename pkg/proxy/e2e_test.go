@@ -457,3 +457,47 @@ func TestKeyPositions(t *testing.T) {
 		t.Fatalf("EVAL without keys: %d %v", v, err)
 	}
 }
+
+// TestPipelineSmallSendBuffer pipelines requests much larger in total than
+// backend_send_bufsize, some larger than it on their own: batches are then
+// written whenever the next request would not fit, and replies must still
+// come back in order with the right values.
+func TestPipelineSmallSendBuffer(t *testing.T) {
+	c := testConfig()
+	c.BackendSendBufsize = 4096
+	p, _ := startCluster(t, 2, c)
+	cl := dial(t, p.ProxyAddr())
+	val := func(i int) string {
+		if i%97 == 0 {
+			return strings.Repeat(string(rune('a'+i%26)), 20000+i) // over the buffer alone
+		}
+		return fmt.Sprintf("%d-%s", i, strings.Repeat("v", 100+i%300))
+	}
+	const n = 3000
+	for i := 0; i < n; i++ {
+		if i%3 == 0 {
+			cl.Send("MSET", fmt.Sprintf("sb%d", i), val(i), fmt.Sprintf("{sb%d}x", i), val(i+1), fmt.Sprintf("sb%d.y", i), val(i+2))
+		} else {
+			cl.Send("SET", fmt.Sprintf("sb%d", i), val(i))
+		}
+	}
+	for i := 0; i < n; i++ {
+		cl.Send("GET", fmt.Sprintf("sb%d", i))
+	}
+	if err := cl.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if s, err := redis.String(cl.Receive()); err != nil || s != "OK" {
+			t.Fatalf("write %d: %q, %v", i, s, err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		if s, err := redis.String(cl.Receive()); err != nil || s != val(i) {
+			t.Fatalf("GET sb%d: %d bytes, %v; want %d bytes", i, len(s), err, len(val(i)))
+		}
+	}
+	if s, err := redis.String(cl.Do("GET", "sb3.y")); err != nil || s != val(5) {
+		t.Fatalf("GET sb3.y: %d bytes, %v", len(s), err)
+	}
+}

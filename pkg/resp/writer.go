@@ -38,14 +38,14 @@ func appendLine(dst []byte, s string) []byte {
 // AppendInt appends an integer reply ":n\r\n".
 func AppendInt(dst []byte, n int64) []byte {
 	dst = append(dst, ':')
-	dst = strconv.AppendInt(dst, n, 10)
+	dst = appendDecimal(dst, n)
 	return append(dst, '\r', '\n')
 }
 
 // AppendBulk appends a bulk string reply.
 func AppendBulk(dst []byte, b []byte) []byte {
 	dst = append(dst, '$')
-	dst = strconv.AppendInt(dst, int64(len(b)), 10)
+	dst = appendDecimal(dst, int64(len(b)))
 	dst = append(dst, '\r', '\n')
 	dst = append(dst, b...)
 	return append(dst, '\r', '\n')
@@ -54,7 +54,7 @@ func AppendBulk(dst []byte, b []byte) []byte {
 // AppendBulkString appends a bulk string reply.
 func AppendBulkString(dst []byte, s string) []byte {
 	dst = append(dst, '$')
-	dst = strconv.AppendInt(dst, int64(len(s)), 10)
+	dst = appendDecimal(dst, int64(len(s)))
 	dst = append(dst, '\r', '\n')
 	dst = append(dst, s...)
 	return append(dst, '\r', '\n')
@@ -63,7 +63,7 @@ func AppendBulkString(dst []byte, s string) []byte {
 // AppendBulkInt appends n formatted in decimal as a bulk string.
 func AppendBulkInt(dst []byte, n int64) []byte {
 	var tmp [24]byte
-	return AppendBulk(dst, strconv.AppendInt(tmp[:0], n, 10))
+	return AppendBulk(dst, appendDecimal(tmp[:0], n))
 }
 
 // AppendNull appends the RESP2 null bulk "$-1\r\n".
@@ -75,7 +75,7 @@ func AppendNullArray(dst []byte) []byte { return append(dst, "*-1\r\n"...) }
 // AppendArrayLen appends an array header "*n\r\n"; n elements must follow.
 func AppendArrayLen(dst []byte, n int) []byte {
 	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = appendDecimal(dst, int64(n))
 	return append(dst, '\r', '\n')
 }
 
@@ -95,4 +95,23 @@ func AppendCommandStrings(dst []byte, args ...string) []byte {
 		dst = AppendBulkString(dst, a)
 	}
 	return dst
+}
+
+// appendDecimal is strconv.AppendInt(dst, n, 10) with a short path for
+// 0..9999, the lengths and counts of nearly every header written: the
+// library's general path was ~7 % of the proxy's CPU splitting pipelined
+// MSETs.
+func appendDecimal(dst []byte, n int64) []byte {
+	switch {
+	case n < 0 || n >= 10000:
+		return strconv.AppendInt(dst, n, 10)
+	case n < 10:
+		return append(dst, byte('0'+n))
+	case n < 100:
+		return append(dst, byte('0'+n/10), byte('0'+n%10))
+	case n < 1000:
+		return append(dst, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+	default:
+		return append(dst, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+	}
 }

@@ -2,6 +2,8 @@ package resp
 
 import (
 	"bytes"
+	"math"
+	"strconv"
 	"testing"
 )
 
@@ -65,5 +67,29 @@ func TestCommandRoundTrip(t *testing.T) {
 	argv, err := p.Next()
 	if err != nil || len(argv) != 3 || string(argv[2]) != "v" {
 		t.Fatalf("%q %v", argv, err)
+	}
+}
+
+// TestAppendDecimal checks the short path against strconv on both sides of
+// every boundary.
+func TestAppendDecimal(t *testing.T) {
+	check := func(n int64) {
+		if got, want := string(appendDecimal([]byte("x"), n)), "x"+strconv.FormatInt(n, 10); got != want {
+			t.Fatalf("appendDecimal(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for n := int64(-20); n <= 20000; n++ {
+		check(n)
+	}
+	for _, n := range []int64{math.MinInt64, math.MaxInt64, 1 << 32, -1 << 40} {
+		check(n)
+	}
+}
+
+func BenchmarkAppendBulk(b *testing.B) {
+	val := make([]byte, 256)
+	buf := make([]byte, 0, 4096)
+	for i := 0; i < b.N; i++ {
+		buf = AppendBulk(buf[:0], val)
 	}
 }
