@@ -16,7 +16,7 @@
 # the ratios are printed for both.
 #
 # Environment: N (requests per test, default 200000), PIPELINES (default
-# "1 32"), ROUNDS (runs per cell, the median is printed; default 3), BASEPORT (default: random in 20000-29999), KEEP (non-empty keeps
+# "1 32"), ROUNDS (runs per cell, the median is printed; default 5: single -P 1 runs on a shared 2-core machine spread by ±10-15 %), BASEPORT (default: random in 20000-29999), KEEP (non-empty keeps
 # the work directory).
 set -euo pipefail
 
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 N=${N:-200000}
 PIPELINES=${PIPELINES:-"1 32"}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 BASEPORT=${BASEPORT:-$((20000 + RANDOM % 9000))}
 NUTCRACKER=${NUTCRACKER:-/usr/sbin/nutcracker}
 
