@@ -126,9 +126,6 @@ func TestRandomDiffListHash(t *testing.T) {
 		}
 	}
 	runDiff(t, s.Addr().String(), rp.addr, lines)
-	if t.Failed() {
-		t.Logf("failed with seed %d", seed)
-	}
 }
 
 func randomListCommand(r *rand.Rand) string {

@@ -25,9 +25,6 @@ func TestRandomDiffSetZSet(t *testing.T) {
 		lines[i] = randomSetZsetCommand(rng)
 	}
 	runDiff(t, s.Addr().String(), rp.addr, lines)
-	if t.Failed() {
-		t.Logf("failed with seed %d", seed)
-	}
 }
 
 func randomSetZsetCommand(r *rand.Rand) string {

@@ -23,9 +23,6 @@ func TestRandomDiff(t *testing.T) {
 		lines[i] = randomCommand(rng)
 	}
 	runDiff(t, s.Addr().String(), rp.addr, lines)
-	if t.Failed() {
-		t.Logf("failed with seed %d", seed)
-	}
 }
 
 func randomCommand(r *rand.Rand) string {

@@ -1,6 +1,10 @@
 package server
 
-import "sort"
+import (
+	"cmp"
+	"sort"
+	"strings"
+)
 
 // zbtree is the ordered half of a large sorted set: a B+ tree of (score,
 // member) pairs whose inner nodes count the entries under each child, so
@@ -558,13 +562,10 @@ func zslLess(s1 float64, m1 string, s2 float64, m2 string) bool {
 // zentCmp orders members like zslLess, for slices.SortFunc and
 // slices.BinarySearchFunc.
 func zentCmp(a, b zent) int {
-	switch {
-	case zslLess(a.score, a.member, b.score, b.member):
-		return -1
-	case zslLess(b.score, b.member, a.score, a.member):
-		return 1
+	if c := cmp.Compare(a.score, b.score); c != 0 {
+		return c // scores are never NaN
 	}
-	return 0
+	return strings.Compare(a.member, b.member)
 }
 
 // updateScore moves a present member from score old to score new. It
