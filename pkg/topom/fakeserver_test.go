@@ -133,14 +133,15 @@ func (m *migrationSource) serve(c net.Conn) {
 }
 
 // commands returns the recorded migration commands, leaving out the
-// stats loop's probes (INFO, CONFIG GET maxmemory).
+// stats loop's probes (INFO, CONFIG GET maxmemory, and the PING checking
+// a pooled connection).
 func (m *migrationSource) commands() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []string
 	for _, c := range m.cmds {
 		_, cmd, _ := strings.Cut(c, ":")
-		if cmd != "INFO" && cmd != "CONFIG GET maxmemory" {
+		if cmd != "INFO" && cmd != "CONFIG GET maxmemory" && cmd != "PING" {
 			out = append(out, c)
 		}
 	}

@@ -80,6 +80,14 @@ func (p *redisPools) get(ctx context.Context, addr, auth string) (redis.Conn, er
 			MaxIdle:     2,
 			IdleTimeout: time.Minute,
 			Dial:        func() (redis.Conn, error) { return dialRedis(addr, auth, timeout) },
+			// An idle connection may have been closed by the server: sync
+			// actions and promotions send CLIENT KILL TYPE normal. Check
+			// it so the caller gets a fresh one rather than an EOF (a
+			// probe error that codis-ha would act on).
+			TestOnBorrowContext: func(ctx context.Context, c redis.Conn, _ time.Time) error {
+				_, err := redis.DoContext(c, ctx, "PING")
+				return err
+			},
 		}
 		p.pools[key] = pool
 	}

@@ -185,3 +185,37 @@ func TestPromoteResumesAndFailsOnPush(t *testing.T) {
 		t.Fatalf("proxy slot %+v", s)
 	}
 }
+
+// TestServerStatsSurviveClientKill: sync actions and promotions send
+// CLIENT KILL TYPE normal, which also closes the dashboard's idle pooled
+// probe connections to that server. The next probe must take a fresh
+// connection instead of reporting an error: codis-ha removes (and shuts
+// down) a server whose stats carry an error.
+func TestServerStatsSurviveClientKill(t *testing.T) {
+	a := testenv.StartRedis(t)
+	e := newEnv(t)
+	e.seedGroup(1, a.Addr)
+	checkFor(t, 10*time.Second, "server stats", func() bool {
+		st := e.stats().Group.Stats[a.Addr]
+		return st != nil && st.Stats != nil
+	})
+	c, err := dialRedis(a.Addr, "", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 2 {
+		since := e.stats().Group.Stats[a.Addr].UnixTime
+		if _, err := c.Do("CLIENT", "KILL", "TYPE", "normal"); err != nil {
+			t.Fatal(err)
+		}
+		// Watch every probe until two more have been made.
+		checkFor(t, 10*time.Second, "two more probes", func() bool {
+			st := e.stats().Group.Stats[a.Addr]
+			if st.Error != nil {
+				t.Fatalf("probe after CLIENT KILL: %+v", st.Error)
+			}
+			return st.UnixTime >= since+2
+		})
+	}
+}
