@@ -1,6 +1,7 @@
 // Package e2e runs whole Codis clusters made of the real binaries
-// (codis-server, codis-dashboard, codis-proxy, codis-admin) as separate
-// processes, against the filesystem, ZooKeeper and etcd coordinators.
+// (codis-server, codis-dashboard, codis-proxy, codis-admin, codis-ha) as
+// separate processes, against the filesystem, ZooKeeper and etcd
+// coordinators.
 //
 // This file holds the process management the scenario tests share: build
 // the binaries once, start each process with its output in a log file,
@@ -32,10 +33,10 @@ import (
 
 // Binaries are the paths of the built codis executables.
 type Binaries struct {
-	Server, Proxy, Dashboard, Admin string
+	Server, Proxy, Dashboard, Admin, Ha string
 }
 
-// Build compiles the four commands of module github.com/codisgo/codis into
+// Build compiles the five commands of module github.com/codisgo/codis into
 // dir with `go build` (with -race if race).
 func Build(dir string, race bool) (*Binaries, error) {
 	gobin, err := exec.LookPath("go")
@@ -47,8 +48,9 @@ func Build(dir string, race bool) (*Binaries, error) {
 		Proxy:     filepath.Join(dir, "codis-proxy"),
 		Dashboard: filepath.Join(dir, "codis-dashboard"),
 		Admin:     filepath.Join(dir, "codis-admin"),
+		Ha:        filepath.Join(dir, "codis-ha"),
 	}
-	for name, out := range map[string]string{"server": b.Server, "proxy": b.Proxy, "dashboard": b.Dashboard, "admin": b.Admin} {
+	for name, out := range map[string]string{"server": b.Server, "proxy": b.Proxy, "dashboard": b.Dashboard, "admin": b.Admin, "ha": b.Ha} {
 		args := []string{"build", "-o", out}
 		if race {
 			args = append(args, "-race")
@@ -100,6 +102,23 @@ func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Exited is closed once the process has been reaped.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// ExitCode returns the exit status of the process once it has exited (-1
+// when a signal killed it); ok is false while it runs.
+func (p *Process) ExitCode() (code int, ok bool) {
+	select {
+	case <-p.exited:
+		return p.cmd.ProcessState.ExitCode(), true
+	default:
+		return 0, false
+	}
+}
+
+// ReadLog returns the whole log of the process ("" if unreadable).
+func (p *Process) ReadLog() string {
+	b, _ := os.ReadFile(p.Log)
+	return string(b)
+}
 
 // Running reports whether the process has not exited yet.
 func (p *Process) Running() bool {
@@ -390,6 +409,14 @@ func (c *Cluster) StartProxy(register bool) *Proxy {
 		return nil
 	})
 	return px
+}
+
+// StartHa starts codis-ha against the cluster's dashboard with the extra
+// args (--interval, --no-maintains, ...); it waits for nothing. Its log
+// lines go to the process log (see ReadLog).
+func (c *Cluster) StartHa(args ...string) *Process {
+	c.t.Helper()
+	return c.start("codis-ha", c.Bin.Ha, append([]string{"--dashboard=" + c.DashboardAddr}, args...)...)
 }
 
 // AdminTimeout bounds one codis-admin run (--wait included).
