@@ -1,6 +1,6 @@
 # One entry point for building, testing, benchmarking and trying Codis-Go.
 #
-#   make          build every binary into bin/
+#   make          build every binary into bin/ (and the web UI into bin/assets)
 #   make test     install what the tests need (Debian packages, as root) and run every test
 #   make bench    run the benchmark scripts (prints ratios against redis-server / nutcracker)
 #   make demo     build everything and start a local cluster (example/setup.py)
@@ -14,15 +14,21 @@ TESTFLAGS ?= -race -count=1 -timeout 25m
 # Every cmd/<name> with a main.go becomes bin/codis-<name>.
 CMDS := $(patsubst cmd/%/main.go,%,$(wildcard cmd/*/main.go))
 
-.PHONY: all build test vet bench demo clean extern $(CMDS)
+.PHONY: all build assets test vet bench demo clean extern $(CMDS)
 
 all: build
 
-build: $(CMDS)
+build: $(CMDS) assets
 
 $(CMDS):
 	@mkdir -p $(BIN)
 	$(GO) build $(GOFLAGS) -o $(BIN)/codis-$@ ./cmd/$@
+
+# The web UI next to bin/codis-fe, where its default --assets-dir looks.
+assets:
+	@mkdir -p $(BIN)
+	rm -rf $(BIN)/assets
+	cp -R cmd/fe/assets $(BIN)/assets
 
 extern:
 	@bash extern/install.sh

@@ -28,6 +28,7 @@ NUM_SLOTS = 1024
 MASTER_PORT = 16380
 REPLICA_PORT = 17380
 DASHBOARD_PORT = 18080
+FE_PORT = 8080
 PROXY_ADMIN_PORT = 11080
 PROXY_PORT = 19000
 
@@ -79,9 +80,12 @@ class Layout:
         self.master_ports = [MASTER_PORT + off + i for i in range(NUM_GROUPS)]
         self.replica_ports = [REPLICA_PORT + off + i for i in range(NUM_GROUPS)]
         self.dashboard_port = DASHBOARD_PORT + off
+        self.fe_port = FE_PORT + off
         self.proxy_admin_ports = [PROXY_ADMIN_PORT + off + i for i in range(NUM_PROXIES)]
         self.proxy_ports = [PROXY_PORT + off + i for i in range(NUM_PROXIES)]
         self.dashboard_addr = "127.0.0.1:%d" % self.dashboard_port
+        self.fe_addr = "127.0.0.1:%d" % self.fe_port
+        self.assets_dir = os.path.normpath(os.path.join(here, "..", "cmd", "fe", "assets"))
         if args.run_dir:
             self.run_dir = os.path.abspath(args.run_dir)
         else:
@@ -109,7 +113,7 @@ class Layout:
 
     def all_ports(self):
         return (self.master_ports + self.replica_ports + [self.dashboard_port] +
-                self.proxy_admin_ports + self.proxy_ports)
+                self.proxy_admin_ports + self.proxy_ports + [self.fe_port])
 
     def coordinator_flag(self):
         """codis-admin / codis-proxy flag selecting the coordinator."""
@@ -320,8 +324,8 @@ def status_from_state(run_dir):
 
 
 def order_for_stop(procs):
-    """Proxies first, then the dashboard, then the servers."""
-    rank = {"proxy": 0, "dashboard": 1, "server": 2}
+    """The web UI and the proxies first, then the dashboard, then the servers."""
+    rank = {"fe": 0, "proxy": 0, "dashboard": 1, "server": 2}
     return sorted(procs, key=lambda p: rank.get(p.name.split("-")[0], 3))
 
 
@@ -562,6 +566,13 @@ class Cluster:
         say("codis-dashboard up on %s (%s coordinator at %s)" %
             (l.dashboard_addr, l.coordinator, l.coordinator_addr))
 
+        # 2b. codis-fe, the web UI: it finds the dashboard through its lock
+        # node in the coordinator.
+        fe = self.spawn("fe", [l.binary("fe"), l.coordinator_flag(), "--listen=" + l.fe_addr,
+                               "--assets-dir=" + l.assets_dir, "--log-level=INFO"], [l.fe_port])
+        self.wait_fe(fe)
+        say("codis-fe up on http://%s/" % l.fe_addr)
+
         # 3. groups, replication and slots, through codis-admin.
         for i in range(NUM_GROUPS):
             gid = i + 1
@@ -602,7 +613,7 @@ class Cluster:
         self.save_state()
 
     def check_binaries(self):
-        for name in ("server", "dashboard", "proxy", "admin"):
+        for name in ("server", "dashboard", "proxy", "admin", "fe"):
             path = self.layout.binary(name)
             if not os.access(path, os.X_OK):
                 raise SetupError("%s not found or not executable; run `make build` first "
@@ -709,6 +720,14 @@ class Cluster:
             return doc.get("model", {}).get("product_name") == self.layout.product
         self.wait(proc, "waiting for the dashboard at %s" % url, ok)
 
+    def wait_fe(self, proc):
+        url = "http://%s/list" % self.layout.fe_addr
+
+        def ok():
+            return self.layout.product in http_json(url)
+        # codis-fe rebuilds its product list at most every 5 s.
+        self.wait(proc, "waiting for the product in %s" % url, ok)
+
     def wait_proxy(self, proc):
         admin_port, port = proc.ports
         url = "http://127.0.0.1:%d/proxy" % admin_port
@@ -786,6 +805,8 @@ class Cluster:
             out.write("  %-32s %-8d %s\n" % (role, p.pid, addr))
         out.write("\n")
         out.write("  run directory:  %s  (configs in conf/, logs in log/)\n" % l.run_dir)
+        out.write("\n")
+        out.write("  web UI:         http://%s/#%s\n" % (l.fe_addr, l.product))
         out.write("\n")
         out.write("Connect:\n")
         out.write("  redis-cli -p %d\n" % l.proxy_ports[0])

@@ -8,6 +8,7 @@ Layout (all on 127.0.0.1, every port shifted by --port-offset):
   codis-dashboard        18080
   codis-proxy admin      11080-11083
   codis-proxy clients    19000-19003
+  codis-fe (web UI)      8080          (http://127.0.0.1:8080/)
 
 Every generated config, log file and data directory lives in one run directory
 (default: <tmp>/codis-demo-<uid>-<port of the dashboard>) next to a state file
@@ -33,7 +34,7 @@ import cluster  # noqa: E402  (helper next to this script)
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
-        description="Start a local Codis cluster (4 groups, dashboard, 4 proxies).")
+        description="Start a local Codis cluster (4 groups, dashboard, 4 proxies, web UI).")
     p.add_argument("--coordinator", choices=["fs", "filesystem", "zookeeper", "zk", "etcd"],
                    default="fs", help="topology store (default: fs, a directory in the run dir)")
     p.add_argument("--coordinator-addr", default="",

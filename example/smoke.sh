@@ -4,7 +4,8 @@
 #   1. setup.py --background        (a cluster left running, as after a crash)
 #   2. setup.py in the foreground   (must stop the leftover and start afresh)
 #   3. check every process: setup.py --status, codis-admin --slots-status,
-#      --group-status, --proxy-status
+#      --group-status, --proxy-status; codis-fe lists the product, serves
+#      the web UI and forwards to the dashboard
 #   4. write 10,000 keys through the 4 proxies, read all of them back through
 #      each proxy
 #   5. migrate 16 slots (0-15, group 1 -> group 2) with codis-admin while a
@@ -27,6 +28,7 @@ BIN="$ROOT/bin"
 OFF="${SMOKE_PORT_OFFSET:-0}"
 SETUP=(python3 "$HERE/setup.py" "--port-offset=$OFF")
 DASH="127.0.0.1:$((18080 + OFF))"
+FE="127.0.0.1:$((8080 + OFF))"
 ADMIN=("$BIN/codis-admin" "--dashboard=$DASH")
 PROXIES=($((19000 + OFF)) $((19001 + OFF)) $((19002 + OFF)) $((19003 + OFF)))
 MASTERS=($((16380 + OFF)) $((16381 + OFF)) $((16382 + OFF)) $((16383 + OFF)))
@@ -64,7 +66,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for b in server dashboard proxy admin; do
+for b in server dashboard proxy admin fe; do
 	[ -x "$BIN/codis-$b" ] || fail "$BIN/codis-$b missing; run make build"
 done
 command -v redis-cli >/dev/null || fail "redis-cli not found"
@@ -153,6 +155,31 @@ poll 30 proxies_ok || fail "want 4 healthy proxies in --proxy-status: $(cat "$WO
 for p in "${PROXIES[@]}"; do
 	[ "$(redis-cli -p "$p" ping)" = PONG ] || fail "proxy $p does not answer PING"
 done
+log "checking the web UI (codis-fe on $FE)"
+product=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["product"])' "$RUN_DIR/state.json")
+python3 - "$FE" "$product" <<'EOF' || fail "codis-fe on $FE"
+import json, sys, urllib.error, urllib.request
+fe, product = sys.argv[1], sys.argv[2]
+def get(path):
+    with urllib.request.urlopen("http://%s%s" % (fe, path), timeout=10) as r:
+        return r.status, r.read().decode("utf-8")
+status, body = get("/list")
+assert status == 200 and product in json.loads(body), "GET /list = %d %r" % (status, body)
+status, body = get("/")
+assert status == 200 and "<title>Codis FE</title>" in body, "GET / = %d %r" % (status, body[:200])
+for asset in ("/fe.js", "/fe.css", "/sha256.js"):
+    status, body = get(asset)
+    assert status == 200 and body, "GET %s = %d" % (asset, status)
+status, body = get("/topom?forward=" + product)
+doc = json.loads(body)
+assert status == 200 and doc["model"]["product_name"] == product, "GET /topom through fe = %d" % status
+assert len(doc["stats"]["group"]["models"]) == 4, "want 4 groups through fe"
+try:
+    get("/topom?forward=no-such-product")
+    sys.exit("forward to an unknown product was not refused")
+except urllib.error.HTTPError as e:
+    assert e.code == 403, "unknown product: %d" % e.code
+EOF
 
 # ---------------------------------------------------------------- 4
 log "writing 10,000 keys through the 4 proxies"
@@ -359,7 +386,7 @@ EOF
 python3 - "$OFF" <<'EOF' || fail "ports still in use after SIGTERM"
 import socket, sys
 off = int(sys.argv[1])
-ports = [b + off + i for b in (16380, 17380, 11080, 19000) for i in range(4)] + [18080 + off]
+ports = [b + off + i for b in (16380, 17380, 11080, 19000) for i in range(4)] + [18080 + off, 8080 + off]
 busy = []
 for p in ports:
     s = socket.socket()

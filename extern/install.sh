@@ -7,9 +7,11 @@
 #   install.sh             everything the tests need
 #   install.sh PKG...      only these (make demo: python3 for example/setup.py,
 #                          redis-tools for the redis-cli it tells you to use)
+#
+# chromium is the headless browser of the codis-fe web UI test (pkg/fe).
 set -euo pipefail
 
-packages=(zookeeper etcd-server etcd-client redis-server redis-sentinel redis-tools nutcracker python3)
+packages=(zookeeper etcd-server etcd-client redis-server redis-sentinel redis-tools nutcracker python3 chromium)
 if [ $# -gt 0 ]; then
 	packages=("$@")
 fi
