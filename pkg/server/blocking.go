@@ -289,6 +289,10 @@ func (c *client) block(w *blockWaiter, deadline int64) {
 	w.wake = make(chan struct{}, 1)
 	st := s.ks.blocking(true)
 	st.register(w)
+	if len(s.monitors) > 0 && c.curArgv != nil && !hiddenFromMonitor(c.cmd, c.curArgv) {
+		s.feedMonitors(c, c.curArgv) // shown when it blocks, as in Redis
+		c.fedMonitors = true
+	}
 	if c.push != nil {
 		c.pushFlushOut() // ordered with published messages, as in serve
 	}

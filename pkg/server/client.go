@@ -49,6 +49,11 @@ type client struct {
 	push     *pushWriter
 	pubsubOn atomic.Bool // subscribed to something (read by the idle-timeout cron)
 
+	// monitor: the client is in s.monitors (monitor.go); fedMonitors:
+	// the running command was already shown to them (it blocked).
+	monitor     bool
+	fedMonitors bool
+
 	// blockedFor is the time the running command spent blocked
 	// (blocking.go), left out of its stats and slow log entry.
 	blockedFor time.Duration
@@ -142,6 +147,7 @@ func (c *client) serve() {
 			c.pushFlushOut()
 			if c.closeAfterReply {
 				c.unsubscribeAll() // QUIT: receive nothing more
+				c.monitorStop()
 			}
 		}
 		c.s.mu.Unlock()
@@ -200,6 +206,7 @@ func (c *client) cleanup() {
 	c.s.mu.Lock()
 	c.unwatchAll()
 	c.unsubscribeAll()
+	c.monitorStop()
 	c.s.mu.Unlock()
 	if c.push != nil {
 		c.push.stop()

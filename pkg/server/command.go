@@ -301,7 +301,7 @@ func (c *client) process(argv [][]byte) {
 		c.reject(errMasterDown)
 		return
 	}
-	if c.push != nil && c.pubsubRejected(cmd, argv) {
+	if c.push != nil && (c.pubsubRejected(cmd, argv) || c.monitorRejected(cmd)) {
 		return
 	}
 	if c.inMulti && cmd.Flags&FlagNoMulti != 0 {
@@ -332,7 +332,15 @@ func (c *client) call(cmd *Command, argv [][]byte) {
 	}
 	pc := s.replBegin()
 	errs := s.st.errorReplies
+	if len(s.monitors) > 0 && isEvalCommand(cmd) {
+		s.feedMonitors(c, argv) // before the commands of its script
+	}
 	cmd.Proc(c, argv)
+	if c.fedMonitors {
+		c.fedMonitors = false // a blocking command, shown when it blocked
+	} else if len(s.monitors) > 0 && !isEvalCommand(cmd) && !hiddenFromMonitor(cmd, argv) {
+		s.feedMonitors(c, argv)
+	}
 	if s.repl != nil {
 		s.propagateCall(c, cmd, argv, pc)
 	}
@@ -345,7 +353,7 @@ func (c *client) call(cmd *Command, argv [][]byte) {
 	c.blockedFor = 0
 	s.recordCall(c, cmd, argv, d, errs)
 	s.st.numCommands++
-	if s.cfg.SlowlogSlower >= 0 && d.Microseconds() >= s.cfg.SlowlogSlower {
+	if s.cfg.SlowlogSlower >= 0 && d.Microseconds() >= s.cfg.SlowlogSlower && cmd.Name != "exec" { // EXEC: skip_slowlog
 		s.slowlogAdd(c, argv, time.Unix(0, s.ks.clk.unixNano(start)), d)
 	}
 }

@@ -69,6 +69,11 @@
 // order is preserved and a publisher never blocks on a slow subscriber.
 // The pubsub output limit (32mb hard, 8mb for 60 s) disconnects laggards.
 //
+// MONITOR (monitor.go) uses the same push writer: client.call formats one
+// line per executed command (Redis 7.0's rules on what is shown and what
+// is redacted) and appends it to every monitor's buffer; with no monitor
+// the cost is one length check per command.
+//
 // # Blocking commands
 //
 // BLPOP & co. and BZPOPMIN/BZPOPMAX/BZMPOP (blocking.go) park the client's

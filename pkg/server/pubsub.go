@@ -81,7 +81,7 @@ func (c *client) pushEnable() {
 }
 
 // pushAppend queues output for c (Server.mu held, from any goroutine),
-// enforcing the pubsub output buffer limits.
+// enforcing the output buffer limits of its class.
 func (c *client) pushAppend(b []byte) {
 	pw := c.push
 	pw.mu.Lock()
@@ -91,12 +91,16 @@ func (c *client) pushAppend(b []byte) {
 	}
 	pw.buf = append(pw.buf, b...)
 	n := len(pw.buf) + pw.inflight
-	// The pubsub class applies while subscribed; a client that has
-	// unsubscribed from everything is a normal client again (no limit).
-	limited := c.subscribed()
-	lim := c.s.outputLimits("pubsub")
-	over := limited && lim.hard > 0 && int64(n) > lim.hard
-	if limited && lim.soft > 0 && int64(n) > lim.soft {
+	// The pubsub class applies while subscribed; monitors and clients
+	// that have unsubscribed from everything are normal clients (by
+	// default without a limit).
+	class := "normal"
+	if c.subscribed() {
+		class = "pubsub"
+	}
+	lim := c.s.outputLimits(class)
+	over := lim.hard > 0 && int64(n) > lim.hard
+	if lim.soft > 0 && int64(n) > lim.soft {
 		now := time.Now()
 		if pw.softSince.IsZero() {
 			pw.softSince = now
@@ -480,6 +484,7 @@ func lowerASCII(b []byte) []byte {
 func resetCommand(c *client, argv [][]byte) {
 	c.discardTransaction()
 	c.unsubscribeAll()
+	c.monitorStop()
 	c.db = c.s.ks.dbs[0]
 	c.resp = 2
 	c.name = ""

@@ -76,6 +76,9 @@ type Server struct {
 
 	ps *pubsubState // subscriptions (mu), nil until the first SUBSCRIBE
 
+	monitors   []*client // MONITOR clients (mu), monitor.go
+	monitorBuf []byte    // the line being fed to them (mu)
+
 	repl *replState // replication (mu), nil until first used (repl.go)
 
 	mgrtConns     map[string]*mgrtConn // sync migration targets by "host:port" (mu)

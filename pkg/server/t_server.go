@@ -345,7 +345,12 @@ func (s *Server) slowlogAdd(c *client, argv [][]byte, start time.Time, d time.Du
 	e := slowlogEntry{id: s.slowlogID, time: start.Unix(), duration: d.Microseconds(), addr: c.addr, name: c.name}
 	s.slowlogID++
 	n := min(len(argv), slowlogMaxArgc)
+	redact := redactedArgs(argv)
 	for i := 0; i < n; i++ {
+		if redact != nil && redact[i] {
+			e.argv = append(e.argv, "(redacted)")
+			continue
+		}
 		if i == slowlogMaxArgc-1 && len(argv) > slowlogMaxArgc {
 			e.argv = append(e.argv, fmt.Sprintf("... (%d more arguments)", len(argv)-slowlogMaxArgc+1))
 			break
@@ -687,6 +692,9 @@ func (c *client) info(self *client) string {
 		fl = append(fl, 'S')
 	case "master":
 		fl = append(fl, 'M')
+	}
+	if c.monitor {
+		fl = append(fl, 'O')
 	}
 	if c.subscribed() {
 		fl = append(fl, 'P')
