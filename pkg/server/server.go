@@ -81,10 +81,11 @@ type Server struct {
 
 	repl *replState // replication (mu), nil until first used (repl.go)
 
-	mgrtConns     map[string]*mgrtConn // sync migration targets by "host:port" (mu)
-	lastMgrtSweep time.Time            // last idle sweep of mgrtConns (mu)
-	idle          *idleGC              // idle-time garbage collection (idlegc.go)
-	mgrtAsync     *mgrtAsyncState      // semi-async migration links (mu), t_mgrt_async.go
+	mgrtConns     map[string]*mgrtConn    // sync migration targets by "host:port" (mu)
+	migrateSocks  map[string]*migrateSock // MIGRATE targets by "host:port" (mu)
+	lastMgrtSweep time.Time               // last idle sweep of mgrtConns (mu)
+	idle          *idleGC                 // idle-time garbage collection (idlegc.go)
+	mgrtAsync     *mgrtAsyncState         // semi-async migration links (mu), t_mgrt_async.go
 
 	pst persistState // RDB persistence state (mu)
 	aof *aofState    // append-only file (mu), nil until used (aof.go)

@@ -197,7 +197,8 @@ func (s *Server) mgrtDropConn(host string, port int64) {
 // mgrtCloseIdle closes cached connections idle for longer than
 // mgrtIdleTimeout, or all of them with all set (mu held).
 func (s *Server) mgrtCloseIdle(now time.Time, all bool) {
-	s.asyncCron(now, all) // semi-async links (t_mgrt_async.go)
+	s.asyncCron(now, all)        // semi-async links (t_mgrt_async.go)
+	s.migrateCloseIdle(now, all) // MIGRATE (t_migrate_key.go)
 	for name, mc := range s.mgrtConns {
 		if all || now.Sub(mc.lastUsed) > mgrtIdleTimeout {
 			_ = mc.conn.Close()
