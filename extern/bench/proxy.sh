@@ -15,6 +15,9 @@
 # GOMAXPROCS=1 avoids cross-thread wake-ups and is usually the faster one;
 # the ratios are printed for both.
 #
+# The ops/s columns are medians over the rounds; the ratio columns are the
+# medians of the per-round ratios (see pairs below).
+#
 # Environment: N (requests per test, default 200000), PIPELINES (default
 # "1 32"), ROUNDS (runs per cell, the median is printed; default 5: single -P 1 runs on a shared 2-core machine spread by ±10-15 %), BASEPORT (default: random in 20000-29999), KEEP (non-empty keeps
 # the work directory).
@@ -112,6 +115,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 # median of the arguments
 median() { printf "%s\n" "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# pairs A1 A2 ... -- B1 B2 ...: the median of the per-round ratios Ai/Bi.
+# The targets of one round run back to back, so a ratio within a round is
+# not moved by the host's speed changing between rounds (it does, by up to
+# a third); the median of those ratios is steadier than a ratio of medians.
+pairs() {
+	local a=() b=() r=() i
+	while [ "$1" != "--" ]; do a+=("$1"); shift; done
+	shift
+	b=("$@")
+	for i in "${!a[@]}"; do r+=("$(ratio "${a[$i]}" "${b[$i]}")"); done
+	median "${r[@]}"
+}
+
 printf "\n%-6s %-5s %11s %11s %11s %11s %9s %9s %9s\n" "P" "test" "direct" "nutcracker" "ours-n1" "ours-n2" "n1/nc" "n2/nc" "n1/dir"
 for P in $PIPELINES; do
 	declare -A R=()
@@ -126,7 +142,7 @@ for P in $PIPELINES; do
 	for t in set get mset; do
 		d=$(median ${R[d,$t]}) n=$(median ${R[n,$t]}) a=$(median ${R[a,$t]}) b=$(median ${R[b,$t]})
 		printf "%-6s %-5s %11s %11s %11s %11s %9s %9s %9s\n" "-P $P" "$t" "$d" "$n" "$a" "$b" \
-			"$(ratio "$a" "$n")" "$(ratio "$b" "$n")" "$(ratio "$a" "$d")"
+			"$(pairs ${R[a,$t]} -- ${R[n,$t]})" "$(pairs ${R[b,$t]} -- ${R[n,$t]})" "$(pairs ${R[a,$t]} -- ${R[d,$t]})"
 	done
 	unset R
 done
