@@ -46,7 +46,7 @@ bench: extern build
 # DEMO_FLAGS go to example/setup.py, e.g. make demo DEMO_FLAGS="--coordinator=zookeeper".
 DEMO_FLAGS ?=
 demo: build
-	@command -v python3 >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || bash extern/install.sh python3 redis-tools
+	@command -v python3 >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 && command -v redis-sentinel >/dev/null 2>&1 || bash extern/install.sh python3 redis-tools redis-sentinel
 	@exec python3 example/setup.py $(DEMO_FLAGS)
 
 clean:

@@ -9,6 +9,7 @@ Layout (all on 127.0.0.1, every port shifted by --port-offset):
   codis-proxy admin      11080-11083
   codis-proxy clients    19000-19003
   codis-fe (web UI)      8080          (http://127.0.0.1:8080/)
+  redis-sentinel         20000-20004   (watch the 4 groups, fail masters over)
 
 Every generated config, log file and data directory lives in one run directory
 (default: <tmp>/codis-demo-<uid>-<port of the dashboard>) next to a state file
@@ -34,7 +35,7 @@ import cluster  # noqa: E402  (helper next to this script)
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
-        description="Start a local Codis cluster (4 groups, dashboard, 4 proxies, web UI).")
+        description="Start a local Codis cluster (4 groups, dashboard, 4 proxies, web UI, 5 sentinels).")
     p.add_argument("--coordinator", choices=["fs", "filesystem", "zookeeper", "zk", "etcd"],
                    default="fs", help="topology store (default: fs, a directory in the run dir)")
     p.add_argument("--coordinator-addr", default="",
@@ -46,6 +47,8 @@ def parse_args(argv):
     p.add_argument("--run-dir", default="",
                    help="directory for configs, logs, data and the state file "
                         "(default <tmp>/codis-demo-<uid>-<dashboard port>)")
+    p.add_argument("--no-sentinels", action="store_true",
+                   help="start no redis-sentinel (to replace failed masters by hand, or with codis-ha)")
     p.add_argument("--bin-dir", default="",
                    help="directory holding codis-server etc. (default ../bin next to this script)")
     mode = p.add_mutually_exclusive_group()
@@ -121,13 +124,16 @@ def main(argv):
         demo.print_summary(background=args.background)
         if args.background:
             return 0
+        # A process that exits is reported once and the others keep
+        # running: stopping a master is how a failover is tried out.
+        reported = set()
         while True:
-            dead = demo.dead_processes()
-            if dead:
-                for proc in dead:
-                    log("ERROR: %s (pid %d) %s" % (proc.name, proc.pid, proc.exit_text()))
-                    cluster.print_log_tail(proc.log)
-                raise cluster.SetupError("a process of the cluster exited")
+            for proc in demo.dead_processes():
+                if proc.name not in reported:
+                    reported.add(proc.name)
+                    log("WARNING: %s (pid %d) %s; the rest of the cluster keeps running "
+                        "(Ctrl-C stops it)" % (proc.name, proc.pid, proc.exit_text()))
+                    cluster.print_log_tail(proc.log, lines=5)
             time.sleep(1)
     except KeyboardInterrupt:
         log("stopping (%s)" % signal.Signals(stopping["signal"] or signal.SIGINT).name)

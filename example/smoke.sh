@@ -15,6 +15,9 @@
 #      writes, until every group owns 256 slots again; check every key
 #   6. check every replica: master_link_status:up and, once replication has
 #      caught up, exactly its master's keys and values (SCAN + GET on both)
+#   6b. group 4's master dies: the sentinels promote its replica, the proxies
+#      follow them, every key reads back and new writes land; the sentinel
+#      notification and reconfig scripts ran
 #   7. SIGTERM to setup.py; check no process, port or file is left
 #
 # Needs bin/ built (make build) and redis-cli. Exits non-zero on failure.
@@ -33,6 +36,7 @@ ADMIN=("$BIN/codis-admin" "--dashboard=$DASH")
 PROXIES=($((19000 + OFF)) $((19001 + OFF)) $((19002 + OFF)) $((19003 + OFF)))
 MASTERS=($((16380 + OFF)) $((16381 + OFF)) $((16382 + OFF)) $((16383 + OFF)))
 REPLICAS=($((17380 + OFF)) $((17381 + OFF)) $((17382 + OFF)) $((17383 + OFF)))
+SENTINELS=($((20000 + OFF)) $((20001 + OFF)) $((20002 + OFF)) $((20003 + OFF)) $((20004 + OFF)))
 RUN_DIR="${TMPDIR:-/tmp}/codis-demo-$(id -u)-$((18080 + OFF))"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/codis-smoke.XXXXXX")"
 SETUP_PID=""
@@ -361,6 +365,37 @@ for i in 0 1 2 3; do
 done
 log "all $total keys on the replicas too"
 
+# ---------------------------------------------------------------- 6b
+log "failing group 4's master over with the sentinels"
+for s in "${SENTINELS[@]}"; do
+	got=$(redis-cli -p "$s" SENTINEL GET-MASTER-ADDR-BY-NAME "$product-4" | tr '\n' ' ')
+	[ "$got" = "127.0.0.1 ${MASTERS[3]} " ] || fail "sentinel $s: master of $product-4 is '$got'"
+done
+redis-cli -p "${MASTERS[3]}" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+poll 5 bash -c "! redis-cli -p ${MASTERS[3]} PING" || fail "master ${MASTERS[3]} still answers after SHUTDOWN"
+promoted() { [ "$(redis-cli -p "${REPLICAS[3]}" ROLE | head -1)" = master ]; }
+poll 60 promoted || fail "the sentinels did not promote ${REPLICAS[3]} within 60 s"
+log "replica ${REPLICAS[3]} promoted by the sentinels"
+# Every proxy follows +switch-master: a write to each group's slots works
+# through every proxy (the keys f:0..f:199 cover all 4 groups).
+for ((k = 0; k < 200; k++)); do echo "SET f:$k $k"; done >"$WORK/f-set.txt"
+for ((k = 0; k < 200; k++)); do echo "GET f:$k"; done >"$WORK/f-get.txt"
+for ((k = 0; k < 200; k++)); do echo "$k"; done >"$WORK/f-want.txt"
+switched() {
+	local p
+	for p in "${PROXIES[@]}"; do
+		[ "$(redis-cli -p "$p" <"$WORK/f-set.txt" | sort -u)" = OK ] || return 1
+		redis-cli -p "$p" <"$WORK/f-get.txt" | cmp -s - "$WORK/f-want.txt" || return 1
+	done
+}
+poll 30 switched || fail "writes through the proxies fail after the failover"
+check_live "the failover"
+log "every proxy follows the new master; all keys intact"
+for f in sentinel_notify sentinel_reconfig; do
+	grep -q "$product-4" "$RUN_DIR/log/$f.log" 2>/dev/null || fail "$f.sh did not run for $product-4"
+done
+log "the sentinel scripts ran: $(grep -c . "$RUN_DIR/log/sentinel_reconfig.log") reconfig line(s)"
+
 # ---------------------------------------------------------------- 7
 log "stopping the cluster with SIGTERM"
 kill -TERM "$SETUP_PID"
@@ -371,14 +406,19 @@ SETUP_PID=""
 
 [ ! -e "$RUN_DIR" ] || fail "run directory $RUN_DIR left behind"
 python3 - "$WORK/state.json" <<'EOF' || fail "processes left after SIGTERM"
-import json, sys
+import json, os, sys
 left = []
 for p in json.load(open(sys.argv[1]))["processes"]:
     try:
         argv = open("/proc/%d/cmdline" % p["pid"], "rb").read().split(b"\0")
     except OSError:
         continue
-    if argv and argv[0].decode() == p["argv"][0]:
+    exe = ""
+    try:
+        exe = os.path.realpath("/proc/%d/exe" % p["pid"])
+    except OSError:
+        pass
+    if argv and (argv[0].decode() == p["argv"][0] or exe == os.path.realpath(p["argv"][0])):
         left.append("%s pid %d" % (p["name"], p["pid"]))
 if left:
     sys.exit("still running: " + ", ".join(left))
@@ -387,6 +427,7 @@ python3 - "$OFF" <<'EOF' || fail "ports still in use after SIGTERM"
 import socket, sys
 off = int(sys.argv[1])
 ports = [b + off + i for b in (16380, 17380, 11080, 19000) for i in range(4)] + [18080 + off, 8080 + off]
+ports += [20000 + off + i for i in range(5)]
 busy = []
 for p in ports:
     s = socket.socket()

@@ -6,7 +6,8 @@
 #
 #   install.sh             everything the tests need
 #   install.sh PKG...      only these (make demo: python3 for example/setup.py,
-#                          redis-tools for the redis-cli it tells you to use)
+#                          redis-tools for the redis-cli it tells you to use,
+#                          redis-sentinel for the demo's sentinels)
 #
 # chromium is the headless browser of the codis-fe web UI test (pkg/fe).
 set -euo pipefail
