@@ -386,7 +386,15 @@ func (c *Cluster) MustOverview() *admin.DashboardOverview {
 // It returns once the admin API answers.
 func (c *Cluster) StartProxy(register bool) *Proxy {
 	c.t.Helper()
-	px := &Proxy{AdminAddr: testenv.ClosedPort(c.t), ProxyAddr: testenv.ClosedPort(c.t)}
+	return c.StartProxyAt(testenv.ClosedPort(c.t), testenv.ClosedPort(c.t), register)
+}
+
+// StartProxyAt is StartProxy on the given admin and proxy addresses, for
+// instance those of a proxy that died (a restart: its clients reconnect
+// to the same address).
+func (c *Cluster) StartProxyAt(adminAddr, proxyAddr string, register bool) *Proxy {
+	c.t.Helper()
+	px := &Proxy{AdminAddr: adminAddr, ProxyAddr: proxyAddr}
 	conf := filepath.Join(c.Dir, "proxy-"+strings.ReplaceAll(px.ProxyAddr, ":", "_")+".toml")
 	text := fmt.Sprintf("product_name = %q\nadmin_addr = %q\nproxy_addr = %q\nproto_type = \"tcp4\"\nproxy_heap_placeholder = \"0\"\nproxy_max_offheap_size = \"64mb\"\n",
 		c.Product, px.AdminAddr, px.ProxyAddr)
