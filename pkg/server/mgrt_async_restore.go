@@ -159,7 +159,8 @@ func slotsrestoreAsyncCommand(c *client, argv [][]byte) {
 			e = NewStringEntry(cloneBytes(argv[4]))
 		} else {
 			var err error
-			if e, err = decodePayload(argv[4], slotsrestoreMaxVersion); err != nil {
+			lim := c.s.encLimits() // as RESTORE: this server's encoding thresholds
+			if e, err = decodePayloadLim(argv[4], slotsrestoreMaxVersion, &lim); err != nil {
 				c.asyncAckErr("%s", errAsyncPayload(err))
 				return
 			}

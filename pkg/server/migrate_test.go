@@ -665,3 +665,32 @@ func TestSlotsRestoreCodis32Payloads(t *testing.T) {
 	}
 	c.expect("[["+strconv.Itoa(SlotOf([]byte("t")))+" 3]]", "SLOTSINFO")
 }
+
+// TestSlotsRestoreEncodingLimits: SLOTSRESTORE encodes a value by the
+// target's own thresholds, as RESTORE does (a packed hash, sorted set or
+// intset from a source with larger limits is converted).
+func TestSlotsRestoreEncodingLimits(t *testing.T) {
+	src := dial(t, startServer(t).Addr().String())
+	dst := dial(t, startServer(t, "hash-max-listpack-entries", "2", "zset-max-listpack-entries", "2",
+		"set-max-intset-entries", "2").Addr().String())
+	src.do("HSET", "h", "a", "1", "b", "2", "c", "3")
+	src.do("ZADD", "z", "1", "a", "2", "b", "3", "c")
+	src.do("SADD", "s", "1", "2", "3")
+	for _, k := range []string{"h", "z", "s"} {
+		src.expect(map[string]string{"h": `"listpack"`, "z": `"listpack"`, "s": `"intset"`}[k], "OBJECT", "ENCODING", k)
+		payload := src.do("DUMP", k).Str
+		dst.expect("+OK", "SLOTSRESTORE", k, "0", payload)
+		want := map[string]string{"h": `"hashtable"`, "z": `"skiplist"`, "s": `"hashtable"`}[k]
+		dst.expect(want, "OBJECT", "ENCODING", k)
+		dst.expect("+OK", "RESTORE", k+"2", "0", payload)
+		dst.expect(want, "OBJECT", "ENCODING", k+"2")
+		// The semi-async target path (its reply is the ACK command).
+		if r := dst.do("SLOTSRESTORE-ASYNC", "object", k+"3", "0", payload); r.IsError() {
+			t.Fatalf("SLOTSRESTORE-ASYNC: %s", r)
+		}
+		dst.expect(want, "OBJECT", "ENCODING", k+"3")
+	}
+	dst.expect("3", "HLEN", "h")
+	dst.expect("3", "ZCARD", "z")
+	dst.expect("3", "SCARD", "s")
+}

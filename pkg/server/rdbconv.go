@@ -100,12 +100,8 @@ func entryFromRDBLim(o *rdb.Object, lim *encLimits) (*Entry, error) {
 	return NewObjectEntry(v), nil
 }
 
-// decodePayload verifies and decodes a DUMP payload into a new entry.
-func decodePayload(payload []byte, maxVersion uint16) (*Entry, error) {
-	return decodePayloadLim(payload, maxVersion, &defaultEncLimits)
-}
-
-// decodePayloadLim is decodePayload with the thresholds of a server.
+// decodePayloadLim verifies and decodes a DUMP payload into a new entry,
+// encoded by the thresholds of the server that restores it (lim).
 func decodePayloadLim(payload []byte, maxVersion uint16, lim *encLimits) (*Entry, error) {
 	o, err := rdb.DecodeDump(payload, maxVersion)
 	if err != nil {

@@ -53,6 +53,7 @@ func slotsrestoreCommand(c *client, argv [][]byte) {
 		return
 	}
 	n := (len(argv) - 1) / 3
+	lim := c.s.encLimits() // as RESTORE: the target's own encoding thresholds
 	ttls := make([]int64, n)
 	entries := make([]*Entry, n)
 	for i := range n {
@@ -65,7 +66,7 @@ func slotsrestoreCommand(c *client, argv [][]byte) {
 			c.addError("ERR invalid ttl value, must be >= 0")
 			return
 		}
-		e, err := decodePayload(argv[3+3*i], slotsrestoreMaxVersion)
+		e, err := decodePayloadLim(argv[3+3*i], slotsrestoreMaxVersion, &lim)
 		if err != nil {
 			if errors.Is(err, rdb.ErrChecksum) {
 				c.addError("ERR dump payload version or checksum are wrong")
