@@ -125,11 +125,27 @@ func evalString(t *testing.T, ctx context.Context, expr string) string {
 	return s
 }
 
+// do runs steps (fills and clicks, which may be repeated). A step that
+// found its node just before a refresh re-rendered the panel fails with a
+// stale node id before any input reached the page; the steps are then
+// run again, as a user would click again.
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = chromedp.Do(ctx, steps...); err == nil || !staleNode(err) {
+			break
+		}
+	}
+	if err != nil {
 		t.Fatalf("%s: %v\npage text:\n%s", what, err, pageText(ctx))
 	}
+}
+
+// staleNode reports the DevTools error of a node that left the document.
+func staleNode(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node with given id") || strings.Contains(msg, "No node with given id found")
 }
 
 // fill clears the input sel and types text into it.

@@ -59,6 +59,17 @@
     return build(document.createElementNS('http://www.w3.org/2000/svg', tag), attrs, children);
   }
 
+  // update makes nodes the children of el, unless el already shows the
+  // same HTML. The panels are rebuilt on every refresh: swapping in equal
+  // rows anyway would take away the button under the pointer, and a click
+  // whose press and release straddle a refresh would be lost. (The
+  // handlers of the kept nodes only use values that are in the HTML.)
+  function update(el, ...nodes) {
+    const next = document.createElement('div');
+    next.append(...nodes);
+    if (next.innerHTML !== el.innerHTML) el.replaceChildren(...next.childNodes);
+  }
+
   // ---------------------------------------------------------------- formatting
 
   function humanSize(n) {
@@ -439,7 +450,7 @@
     $('#ov-coordinator').textContent = cfg.coordinator_name
       ? '[' + (names[cfg.coordinator_name] || cfg.coordinator_name) + '] ' + (cfg.coordinator_addr || '') : '';
     const admin = adminAddr();
-    $('#ov-dashboard').replaceChildren(admin
+    update($('#ov-dashboard'), admin
       ? h('a', { href: 'http://' + admin + '/topom', target: '_blank', rel: 'noopener' }, admin) : '');
     $('#ov-version').textContent = ov.version || '';
 
@@ -514,7 +525,7 @@
     const stats = (state.stats.proxy && state.stats.proxy.stats) || {};
     const list = proxies();
     if (!list.length) {
-      $('#proxies').replaceChildren(h('p', { class: 'muted' }, 'No proxy.'));
+      update($('#proxies'), h('p', { class: 'muted' }, 'No proxy.'));
       return;
     }
     const rows = list.map((p) => {
@@ -543,7 +554,7 @@
           : statusTag(st)),
         h('td', null, h('button', { type: 'button', class: 'icon danger', title: 'remove proxy', onclick: () => removeProxy(p, false) }, '\u2716')));
     });
-    $('#proxies').replaceChildren(h('table', { class: 'grid' },
+    update($('#proxies'), h('table', { class: 'grid' },
       h('thead', null, h('tr', null,
         ['ID', 'Stats', 'Proxy', 'Admin', 'Sync', 'Data Center', '', 'Sessions', 'Commands', ''].map((t) => h('th', null, t)))),
       h('tbody', null, rows)));
@@ -573,14 +584,14 @@
     const slots = state.stats.slots || [];
     renderSlotsChart(slots);
     const sa = state.stats.slot_action || {};
-    $('#slot-action-state').replaceChildren(sa.disabled
+    update($('#slot-action-state'), sa.disabled
       ? h('span', { class: 'bad' }, 'Disabled') : h('span', { class: 'good' }, 'Enabled'));
     $('#slot-action-toggle').textContent = sa.disabled ? 'Enable' : 'Disable';
     $('#slot-action-toggle').dataset.disabled = sa.disabled ? '1' : '0';
     const iv = $('#slot-action-interval');
     if (document.activeElement !== iv) iv.value = sa.interval || 0;
     const progress = (sa.progress && sa.progress.status) || '';
-    $('#slot-action-progress').replaceChildren(
+    update($('#slot-action-progress'),
       h('span', { class: progress.startsWith('[ERROR]') ? 'bad' : '' }, progress),
       h('span', { class: 'muted' }, sa.executor ? ' (' + sa.executor + ' in flight)' : ''));
 
@@ -590,11 +601,11 @@
     box.hidden = !state.showActions;
     if (!state.showActions) return;
     if (!pending.length) {
-      box.replaceChildren(h('p', { class: 'muted' }, 'No slot action.'));
+      update(box, h('p', { class: 'muted' }, 'No slot action.'));
       return;
     }
     pending.sort((a, b) => (a.action.index || 0) - (b.action.index || 0) || a.id - b.id);
-    box.replaceChildren(h('table', { class: 'grid' },
+    update(box, h('table', { class: 'grid' },
       h('thead', null, h('tr', null, ['Slot', 'Group', 'Target', 'Index', 'State', ''].map((t) => h('th', null, t)))),
       h('tbody', null, pending.map((m) => h('tr', { 'data-slot': m.id },
         h('td', null, m.id), h('td', null, m.group_id), h('td', null, m.action.target_id || 0),
@@ -655,7 +666,7 @@
     const legend = [...count.keys()].sort((a, b) => a - b).map((gid) =>
       h('span', { class: 'legend', 'data-gid': gid }, h('i', { style: 'background:' + groupColor(gid) }), 'Group-' + gid + ':' + count.get(gid)));
     if (offline) legend.unshift(h('span', { class: 'legend' }, h('i', { style: 'background:#9aa0a6' }), 'Offline:' + offline));
-    $('#slots-chart').replaceChildren(
+    update($('#slots-chart'),
       s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'slots-svg', role: 'img', 'aria-label': 'slots per group' }, parts),
       h('div', { class: 'legends' }, legend));
   }
@@ -689,10 +700,10 @@
   function renderGroups() {
     const list = groups();
     if (!list.length) {
-      $('#groups').replaceChildren(h('p', { class: 'muted' }, 'No group.'));
+      update($('#groups'), h('p', { class: 'muted' }, 'No group.'));
       return;
     }
-    $('#groups').replaceChildren(...list.map(renderGroup));
+    update($('#groups'), ...list.map(renderGroup));
   }
 
   function renderGroup(g) {
@@ -871,7 +882,7 @@
     resync.textContent = model.out_of_sync ? 'SYNC (OUT OF SYNC)' : 'SYNC';
     const servers = model.servers || [];
     if (!servers.length) {
-      $('#sentinels').replaceChildren(h('p', { class: 'muted' }, 'No sentinel.'));
+      update($('#sentinels'), h('p', { class: 'muted' }, 'No sentinel.'));
       return;
     }
     const rows = servers.map((addr, i) => {
@@ -892,7 +903,7 @@
           onclick: () => act('Remove sentinel', topom('sentinels', 'del', state.xauth, addr, 0),
             { confirm: 'Remove sentinel ' + addr + '?', danger: true }) }, '\u2716')));
     });
-    $('#sentinels').replaceChildren(h('table', { class: 'grid' },
+    update($('#sentinels'), h('table', { class: 'grid' },
       h('thead', null, h('tr', null, ['#', '', 'Sentinel', 'Status', '', ''].map((t) => h('th', null, t)))),
       h('tbody', null, rows)));
   }
