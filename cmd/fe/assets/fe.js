@@ -20,6 +20,8 @@
     product: '',       // selected product name
     xauth: '',         // its dashboard xauth
     gen: 0,            // bumped on every selection; stale replies are dropped
+    seq: 0,            // numbers every refresh; a reply older than the one
+    shown: 0,          //   shown (refreshes can overlap) is dropped
     overview: null,    // GET /topom (config, model, version)
     stats: null,       // latest stats
     qps: [],           // [{t, v}] total OP/s samples
@@ -325,22 +327,25 @@
   async function refresh() {
     clearTimeout(state.timer);
     const gen = state.gen;
+    const seq = ++state.seq;
     if (!state.product) return;
     try {
       if (!state.overview) {
         const ov = await request('GET', '/topom');
-        if (gen !== state.gen) return;
+        if (gen !== state.gen || seq < state.shown) return;
+        state.shown = seq;
         state.overview = ov || {};
         applyStats(state.overview.stats);
       } else {
         const st = await request('GET', topom('stats', state.xauth));
-        if (gen !== state.gen) return;
+        if (gen !== state.gen || seq < state.shown) return;
+        state.shown = seq;
         applyStats(st);
       }
       setBanner('');
       $('#last-update').textContent = 'updated ' + new Date().toLocaleTimeString();
     } catch (e) {
-      if (gen !== state.gen) return;
+      if (gen !== state.gen || seq < state.shown) return;
       setBanner('Cannot read the dashboard of ' + state.product + ': ' + e.message);
     }
     if (gen === state.gen) {
