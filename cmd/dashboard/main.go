@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"strconv"
 	"syscall"
 
 	"github.com/codisgo/codis/pkg/models"
@@ -81,13 +79,9 @@ func run(args []string) int {
 	defer logger.Close()
 	lg := logger.Logger
 
-	if s, ok := flag("--ncpu"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			log.LogPanic(lg, "invalid --ncpu", "value", s)
-			return 1
-		}
-		runtime.GOMAXPROCS(n)
+	if s, ok := cli.SetNCPU(opts); !ok {
+		log.LogPanic(lg, "invalid --ncpu", "value", s)
+		return 1
 	}
 
 	config := topom.NewDefaultConfig()

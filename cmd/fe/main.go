@@ -15,8 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -87,33 +85,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 
 	levelName, _ := flag("--log-level")
 	logFile, _ := flag("--log")
-	var logger *log.Logger
-	if logFile == "" {
-		level := log.LevelInfo
-		if levelName != "" {
-			if level, err = log.ParseLevel(levelName); err != nil {
-				log.LogPanic(boot.Logger, "invalid --log-level", "err", err)
-				return 1
-			}
-		}
-		logger = log.New(stderr, level)
-	} else {
-		var msg string
-		if logger, msg, err = cli.OpenLog(logFile, levelName); err != nil {
-			log.LogPanic(boot.Logger, msg, "err", err)
-			return 1
-		}
+	logger, msg, err := cli.OpenLogTo(stderr, logFile, levelName)
+	if err != nil {
+		log.LogPanic(boot.Logger, msg, "err", err)
+		return 1
 	}
 	defer logger.Close()
 	lg := logger.Logger
 
-	if s, ok := flag("--ncpu"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			log.LogPanic(lg, "invalid --ncpu", "value", s)
-			return 1
-		}
-		runtime.GOMAXPROCS(n)
+	if s, ok := cli.SetNCPU(opts); !ok {
+		log.LogPanic(lg, "invalid --ncpu", "value", s)
+		return 1
 	}
 
 	assets, ok := flag("--assets-dir")

@@ -81,25 +81,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	levelName, _ := cli.Flag(opts, "--log-level")
 	logFile, _ := cli.Flag(opts, "--log")
-	var logger *log.Logger
-	if logFile == "" {
-		// Write to the given stderr (not os.Stderr) so tests capture it.
-		level := log.LevelInfo
-		if levelName != "" {
-			if level, err = log.ParseLevel(levelName); err != nil {
-				log.LogPanic(boot.Logger, "invalid --log-level", "err", err)
-				return 1
-			}
-		}
-		logger = log.New(stderr, level)
-	} else {
-		var msg string
-		if logger, msg, err = cli.OpenLog(logFile, levelName); err != nil {
-			log.LogPanic(boot.Logger, msg, "err", err)
-			return 1
-		}
-		defer logger.Close()
+	logger, msg, err := cli.OpenLogTo(stderr, logFile, levelName)
+	if err != nil {
+		log.LogPanic(boot.Logger, msg, "err", err)
+		return 1
 	}
+	defer logger.Close()
 	lg := logger.Logger
 
 	h, err := ha.New(ha.Options{Dashboard: dashboard, Interval: interval, NoMaintains: noMaintains, Logger: lg})

@@ -100,32 +100,38 @@ func runScenarios(t *testing.T, b *Binaries, coord Coordinator) {
 			w.load.Stop()
 		}
 	})
-	steps := []struct {
-		name string
-		f    func(t *testing.T, w *world)
-	}{
+	runSteps(t, w.c, coord.Name, w, []step[*world]{
 		{"1-setup", scenarioSetup},
 		{"2-migrate", scenarioMigrate},
 		{"3-rebalance", scenarioRebalance},
 		{"4-dashboard-crash", scenarioDashboardCrash},
 		{"5-proxy-crash", scenarioProxyCrash},
-	}
-	// Each step is a subtest (for its name and duration); the processes
-	// belong to t and outlive the steps. A failed step ends the run
-	// (the cluster's cleanup prints the logs).
+	})
+}
+
+// step is one named step of a scenario run over a shared world W.
+type step[W any] struct {
+	name string
+	f    func(t *testing.T, w W)
+}
+
+// runSteps runs each step as a subtest (for its name and duration); the
+// processes belong to t and outlive the steps. A failed step ends the run
+// (the cluster's cleanup prints the logs).
+func runSteps[W any](t *testing.T, c *Cluster, label string, w W, steps []step[W]) {
 	for _, s := range steps {
 		start := time.Now()
 		ok := t.Run(s.name, func(t *testing.T) {
-			w.c.SetT(t)
-			defer w.c.SetT(nil)
+			c.SetT(t)
+			defer c.SetT(nil)
 			s.f(t, w)
 		})
-		t.Logf("%s %s: ok=%v in %v", coord.Name, s.name, ok, time.Since(start).Round(time.Millisecond))
+		t.Logf("%s %s: ok=%v in %v", label, s.name, ok, time.Since(start).Round(time.Millisecond))
 		if !ok {
 			break
 		}
 	}
-	w.c.SetT(t)
+	c.SetT(t)
 }
 
 // ---------------------------------------------------------------------

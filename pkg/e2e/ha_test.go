@@ -55,29 +55,13 @@ func TestHA(t *testing.T) {
 		c:    NewCluster(t, binaries(t), Coordinator{Name: "filesystem", Addr: filepath.Join(t.TempDir(), "rootfs")}),
 		data: newDataset(),
 	}
-	steps := []struct {
-		name string
-		f    func(t *testing.T, w *haWorld)
-	}{
+	runSteps(t, w.c, "ha", w, []step[*haWorld]{
 		{"0-setup", haSetup},
 		{"1-no-maintains", haNoMaintains},
 		{"2-maintains", haMaintains},
 		{"3-failover", haFailover},
 		{"4-dashboard-gone", haDashboardGone},
-	}
-	for _, s := range steps {
-		start := time.Now()
-		ok := t.Run(s.name, func(t *testing.T) {
-			w.c.SetT(t)
-			defer w.c.SetT(nil)
-			s.f(t, w)
-		})
-		t.Logf("ha %s: ok=%v in %v", s.name, ok, time.Since(start).Round(time.Millisecond))
-		if !ok {
-			break
-		}
-	}
-	w.c.SetT(t)
+	})
 }
 
 func haSetup(t *testing.T, w *haWorld) {

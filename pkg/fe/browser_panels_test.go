@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,20 +43,11 @@ func newUI(t *testing.T) *uiEnv {
 	ctx := browser(t)
 	root := t.TempDir()
 	top := startDashboard(t, root, uiProduct)
-	fe, err := New(Config{
+	fe := newFE(t, Config{
 		AssetsDir: filepath.Join("..", "..", "cmd", "fe", "assets"),
 		Loader:    CoordinatorLoader(fsClient(t, root), testLogger()),
-		Logger:    testLogger(),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(fe)
-	t.Cleanup(func() {
-		hs.Close()
-		fe.Close()
-	})
-	return &uiEnv{t: t, ctx: ctx, top: top, url: hs.URL}
+	return &uiEnv{t: t, ctx: ctx, top: top, url: fe.url}
 }
 
 // open loads the page on the product and drags the refresh slider down to

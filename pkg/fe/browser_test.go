@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,22 +167,13 @@ func TestBrowserUI(t *testing.T) {
 	top := startDashboard(t, root, product)
 	srv := startCodisServer(t)
 
-	fe, err := New(Config{
+	hs := newFE(t, Config{
 		AssetsDir: filepath.Join("..", "..", "cmd", "fe", "assets"),
 		Loader:    CoordinatorLoader(fsClient(t, root), testLogger()),
-		Logger:    testLogger(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(fe)
-	t.Cleanup(func() {
-		hs.Close()
-		fe.Close()
 	})
 
 	// The sidebar lists the product; clicking it selects it by hash.
-	do(t, ctx, "open the page", chromedp.Navigate(hs.URL+"/"))
+	do(t, ctx, "open the page", chromedp.Navigate(hs.url+"/"))
 	waitJS(t, ctx, "the product in the sidebar", `document.querySelector('#products a[data-product="demo"]') !== null`)
 	do(t, ctx, "pick the product", chromedp.Click(chromedp.CSS(`#products a[data-product="demo"]`)))
 	waitJS(t, ctx, "the hash", `location.hash === '#demo'`)
@@ -292,7 +282,7 @@ func TestBrowserUI(t *testing.T) {
 	})
 
 	// A page loaded with the hash selects the product by itself.
-	do(t, ctx, "reload with the hash", chromedp.Navigate(hs.URL+"/#demo"))
+	do(t, ctx, "reload with the hash", chromedp.Navigate(hs.url+"/#demo"))
 	waitJS(t, ctx, "the server row after reload", `document.querySelector('`+row+`') !== null`)
 
 	if path := os.Getenv("CODIS_FE_SCREENSHOT"); path != "" {

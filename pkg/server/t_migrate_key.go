@@ -240,6 +240,9 @@ func migrateCommand(c *client, argv [][]byte) {
 // happened while writing, and err.
 func (c *client) migrateSend(ms *migrateSock, keys []mgrtKey, dbid int64, auth [][]byte, replace, copyKeys bool,
 	timeout time.Duration) (replies int, targetErr string, writing bool, err error) {
+	if ms.conn == nil {
+		return 0, "", true, errors.New("connection refused")
+	}
 	s := c.s
 	var buf []byte
 	if len(auth) > 0 {
@@ -282,9 +285,6 @@ func (c *client) migrateSend(ms *migrateSock, keys []mgrtKey, dbid int64, auth [
 		}
 		sent = append(sent, k)
 	}
-	if ms.conn == nil {
-		return 0, "", true, errors.New("connection refused")
-	}
 	for off := 0; off < len(buf); {
 		end := min(off+64<<10, len(buf))
 		_ = ms.conn.SetWriteDeadline(time.Now().Add(timeout))
@@ -323,6 +323,7 @@ func (c *client) migrateSend(ms *migrateSock, keys []mgrtKey, dbid int64, auth [
 			return 0, "", false, err
 		}
 	}
+	isErr := func(l string) bool { return len(l) > 0 && l[0] == '-' }
 	failed := ""
 	var moved [][]byte
 	for _, k := range sent {
@@ -332,7 +333,6 @@ func (c *client) migrateSend(ms *migrateSock, keys []mgrtKey, dbid int64, auth [
 			break
 		}
 		replies++
-		isErr := func(l string) bool { return len(l) > 0 && l[0] == '-' }
 		if isErr(authReply) || isErr(selReply) || isErr(line) {
 			if failed == "" {
 				switch {

@@ -72,21 +72,46 @@ func Flag(opts docopt.Opts, name string) (string, bool) {
 }
 
 // OpenLog parses levelName (empty means INFO) and opens the daily rotated
-// log file (empty means stderr). On failure msg is the message the
+// log file (empty means os.Stderr). On failure msg is the message the
 // commands log before exiting: "invalid --log-level" or
 // "open log file failed".
 func OpenLog(file, levelName string) (logger *log.Logger, msg string, err error) {
+	return OpenLogTo(os.Stderr, file, levelName)
+}
+
+// OpenLogTo is OpenLog writing to stderr when no file is given (commands
+// whose tests capture their standard error pass it in).
+func OpenLogTo(stderr io.Writer, file, levelName string) (logger *log.Logger, msg string, err error) {
 	level := log.LevelInfo
 	if levelName != "" {
 		if level, err = log.ParseLevel(levelName); err != nil {
 			return nil, "invalid --log-level", err
 		}
 	}
+	if file == "" {
+		return log.New(stderr, level), "", nil
+	}
 	logger, err = log.Open(file, level)
 	if err != nil {
 		return nil, "open log file failed", err
 	}
 	return logger, "", nil
+}
+
+// SetNCPU sets runtime.GOMAXPROCS from --ncpu when it is given. A value
+// that is not a positive integer is returned with ok false, for the
+// command to report ("invalid --ncpu").
+func SetNCPU(opts docopt.Opts) (value string, ok bool) {
+	s, given := Flag(opts, "--ncpu")
+	if !given {
+		return "", true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return s, false
+	}
+	runtime.GOMAXPROCS(n)
+	return s, true
 }
 
 // WritePidfile writes the process id to path, made absolute when
