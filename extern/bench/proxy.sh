@@ -131,9 +131,15 @@ pairs() {
 printf "\n%-6s %-5s %11s %11s %11s %11s %9s %9s %9s\n" "P" "test" "direct" "nutcracker" "ours-n1" "ours-n2" "n1/nc" "n2/nc" "n1/dir"
 for P in $PIPELINES; do
 	declare -A R=()
-	for _ in $(seq "$ROUNDS"); do
-		# Interleave the targets so background load hits them alike.
-		for tgt in d:"${BACKENDS[0]##*:}" n:"$NC_PORT" a:"$P1_PORT" b:"$P2_PORT"; do
+	for round in $(seq "$ROUNDS"); do
+		# Interleave the targets so background load hits them alike, and
+		# reverse their order every other round so that neither proxy
+		# always runs right after the other (or after the direct run).
+		targets=(d:"${BACKENDS[0]##*:}" n:"$NC_PORT" a:"$P1_PORT" b:"$P2_PORT")
+		if [ $((round % 2)) = 0 ]; then
+			targets=("${targets[3]}" "${targets[2]}" "${targets[1]}" "${targets[0]}")
+		fi
+		for tgt in "${targets[@]}"; do
 			read -r set get mset <<<"$(bench "${tgt#*:}" "$P")"
 			k=${tgt%%:*}
 			R[$k,set]+=" $set" R[$k,get]+=" $get" R[$k,mset]+=" $mset"
