@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -192,8 +193,9 @@ func assignSlots(t *testing.T, top *topom.Topom, beg, end, gid int) {
 
 // startProxy runs a real codis-proxy (pkg/proxy) in process for the
 // product on free loopback ports; like a proxy started without
-// --dashboard or a coordinator, it waits to be added.
-func startProxy(t *testing.T) *proxy.Proxy {
+// --dashboard or a coordinator, it waits to be added. configure, if any,
+// edits the configuration first (as a proxy.toml would).
+func startProxy(t *testing.T, configure ...func(*proxy.Config)) *proxy.Proxy {
 	t.Helper()
 	c := proxy.NewDefaultConfig()
 	c.ProductName = uiProduct
@@ -203,6 +205,9 @@ func startProxy(t *testing.T) *proxy.Proxy {
 	c.ProxyHeapPlaceholder = 0
 	c.ProxyMaxOffheapBytes = 0
 	c.ProxyDataCenter = "dc-test"
+	for _, f := range configure {
+		f(c)
+	}
 	p, err := proxy.New(c, testLogger())
 	if err != nil {
 		t.Fatal(err)
@@ -273,6 +278,10 @@ func TestBrowserProxyPanel(t *testing.T) {
 	if got := evalString(t, u.ctx, `document.querySelector('`+row+` td:nth-child(2) a:last-child').href`); got != "http://"+p.AdminAddr()+"/proxy/stats" {
 		t.Errorf("stats link = %q", got)
 	}
+	u.waitText("the sessions line", row+` td:nth-child(8)`, "total=0,alive=0")
+	if got := u.statsLink(row); got != "|proxy stats" {
+		t.Errorf("stats link class|title of a proxy that may read replicas = %q, want plain", got)
+	}
 
 	// Real traffic through the proxy: one open session, ten SETs that the
 	// proxy forwards to the codis-server, one reply that is a Redis error.
@@ -335,15 +344,25 @@ func TestBrowserProxyPanel(t *testing.T) {
 		t.Error("the removed proxy was not shut down")
 	}
 
-	// A proxy that dies: ERROR and a FORCE button; the plain remove fails
-	// (the dashboard cannot shut it down), FORCE removes it.
-	p2 := startProxy(t)
+	// A second proxy, configured with backend_primary_only = true: it
+	// reports backend.primary_only and its stats link is red.
+	p2 := startProxy(t, func(c *proxy.Config) { c.BackendPrimaryOnly = true })
 	tok2 := p2.Model().Token
 	do(t, u.ctx, "create the second proxy",
 		fill("#proxy-new-addr", p2.AdminAddr()),
 		chromedp.Click(chromedp.CSS("#proxy-new-btn")))
 	row2 := `#proxies tr[data-token="` + tok2 + `"]`
 	u.waitText("the second proxy healthy", row2+` td:nth-child(8)`, "total=0,alive=0")
+	if !p2.StatsJSON(0).Backend.PrimaryOnly {
+		t.Fatal("the proxy configured primary-only does not report backend.primary_only")
+	}
+	if got := u.statsLink(row2); got != "bad|backend: primary only" {
+		t.Errorf("stats link class|title of a primary-only proxy = %q, want bad|backend: primary only", got)
+	}
+	u.screenshot("proxy-primary-only")
+
+	// The proxy dies: ERROR and a FORCE button; the plain remove fails
+	// (the dashboard cannot shut it down), FORCE removes it.
 	p2.Close()
 	u.waitText("the dead proxy's status", row2+` td:nth-child(9)`, "ERROR")
 	u.click("remove the dead proxy", row2+` td:last-child button`)
@@ -363,6 +382,26 @@ func TestBrowserProxyPanel(t *testing.T) {
 	if st := u.stats(); len(st.Proxy.Models) != 0 {
 		t.Errorf("dashboard proxies after FORCE: %+v", st.Proxy.Models)
 	}
+}
+
+// proxyMarksJS is a JavaScript expression for the classes of the proxy
+// row's address, admin address and SYNC button, joined by "|" (the first
+// two are "bad" and the button "sync danger" once the proxy reports a
+// sentinel switch).
+func proxyMarksJS(row string) string {
+	return `(() => {
+		const r = document.querySelector('` + row + `');
+		return [r.cells[2].className, r.cells[3].className, r.cells[4].querySelector('button').className].join('|');
+	})()`
+}
+
+// statsLink returns "class|title" of the stats link (S) of the proxy row.
+func (u *uiEnv) statsLink(row string) string {
+	u.t.Helper()
+	return evalString(u.t, u.ctx, `(() => {
+		const a = document.querySelector('`+row+` td:nth-child(2) a:last-child');
+		return a.className + '|' + a.title;
+	})()`)
 }
 
 // keysInSlots returns n keys for each of the slots sids.
@@ -404,7 +443,7 @@ func legendOf(st *topom.Stats) string {
 	n, _ := slotCounts(st)
 	var parts []string
 	if n[0] > 0 {
-		parts = append(parts, "Offline:"+strconv.Itoa(n[0]))
+		parts = append(parts, "Group-0:"+strconv.Itoa(n[0]))
 	}
 	for _, g := range st.Group.Models {
 		parts = append(parts, fmt.Sprintf("Group-%d:%d", g.ID, n[g.ID]))
@@ -787,4 +826,166 @@ func TestBrowserSentinelsPanel(t *testing.T) {
 	if m := u.stats().Sentinels.Model; m != nil && len(m.Servers) != 0 {
 		t.Errorf("dashboard sentinels after FORCE: %+v", m)
 	}
+}
+
+// redisInfo returns the INFO fields of the server at addr (nil when it
+// cannot be read), on a connection of its own: the replication commands
+// of the dashboard and of the sentinels kill the clients of the servers
+// they reconfigure.
+func redisInfo(addr string) map[string]string {
+	c, err := redis.Dial("tcp", addr, redis.DialConnectTimeout(time.Second),
+		redis.DialReadTimeout(time.Second), redis.DialWriteTimeout(time.Second))
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	text, err := redis.String(c.Do("INFO"))
+	if err != nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// TestBrowserProxySwitched fails group 1 over to its replica with a real
+// redis-sentinel. The proxy follows the sentinel by itself: it moves the
+// group's slots to the new master and from then on reports
+// sentinels.switched, which the page shows as "HA: MASTER SWITCHED" on
+// the proxy's addresses and a red SYNC button.
+func TestBrowserProxySwitched(t *testing.T) {
+	testenv.Require(t, "redis-sentinel")
+	u := newUI(t)
+	master, replica := startCodisServer(t), startCodisServer(t)
+	must(t, u.top.CreateGroup(1))
+	must(t, u.top.GroupAddServer(1, "", master))
+	must(t, u.top.GroupAddServer(1, "", replica))
+	must(t, u.top.CreateSyncAction(replica))
+	assignSlots(t, u.top, 0, models.MaxSlotNum-1, 1)
+	sen := testenv.StartSentinel(t)
+	p := startProxy(t)
+	must(t, u.top.CreateProxy(p.AdminAddr()))
+	// The sentinel monitors the group once the replica is linked (so
+	// that it learns the replica at once); the resync pushes the sentinel
+	// to the proxy too.
+	u.until("the replica linked to the master", func() bool {
+		return redisInfo(replica)["master_link_status"] == "up"
+	})
+	must(t, u.top.AddSentinel(sen.Addr))
+	must(t, u.top.ResyncSentinels())
+
+	u.open()
+	row := `#proxies tr[data-token="` + p.Model().Token + `"]`
+	u.waitText("the proxy healthy", row+` td:nth-child(8)`, "total=0,alive=0")
+	// Not switched yet: no mark, a green SYNC.
+	if got := u.text(row + ` td:nth-child(3)`); got != p.ProxyAddr() {
+		t.Errorf("proxy address cell before the failover = %q, want %q", got, p.ProxyAddr())
+	}
+	if got := evalString(t, u.ctx, proxyMarksJS(row)); got != "||sync ok" {
+		t.Errorf("proxy address|admin|SYNC classes before the failover = %q, want ||sync ok", got)
+	}
+
+	// The proxy watches the sentinel (it learnt the master from it), and
+	// the sentinel knows the replica: fail over.
+	u.until("the proxy watching the sentinel", func() bool {
+		return p.StatsJSON(0).Sentinels.Masters["1"] == master
+	})
+	sc := dialRedis(t, sen.Addr)
+	name := uiProduct + "-1"
+	u.until("the sentinel accepting the failover", func() bool {
+		_, err := sc.Do("SENTINEL", "FAILOVER", name)
+		return err == nil
+	})
+	u.until("the proxy following the switch", func() bool {
+		return p.Router().Slots()[0].BackendAddr == replica
+	})
+	if st := p.StatsJSON(0); !st.Sentinels.Switched {
+		t.Fatalf("the proxy moved its slots but does not report switched: %+v", st.Sentinels)
+	}
+	u.waitText("the HA mark", row+` td:nth-child(3) .bad`, "HA: MASTER SWITCHED")
+	if got := u.text(row + ` td:nth-child(3)`); got != p.ProxyAddr()+"HA: MASTER SWITCHED" {
+		t.Errorf("proxy address cell after the failover = %q", got)
+	}
+	u.wait("the red addresses and SYNC", proxyMarksJS(row)+` === 'bad|bad|sync danger'`)
+	u.screenshot("proxy-switched")
+}
+
+// sentinelMaster returns what the sentinel at addr reports about the
+// master name (SENTINEL master), nil when it cannot be read.
+func sentinelMaster(addr, name string) map[string]string {
+	c, err := redis.Dial("tcp", addr, redis.DialConnectTimeout(time.Second),
+		redis.DialReadTimeout(time.Second), redis.DialWriteTimeout(time.Second))
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	m, err := redis.StringMap(c.Do("SENTINEL", "master", name))
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// TestBrowserSentinelRunIDWarning restarts the codis-server a real
+// redis-sentinel monitors. The restarted server has a new run_id, which
+// the dashboard reads at once; the sentinel keeps reporting the old one
+// until its next INFO of the master (every 10 s). In between, the
+// sentinel's row warns that the run ids differ.
+func TestBrowserSentinelRunIDWarning(t *testing.T) {
+	testenv.Require(t, "redis-sentinel")
+	u := newUI(t)
+	proc := runCodisServer(t, 0)
+	srv := proc.Addr().String()
+	must(t, u.top.CreateGroup(1))
+	must(t, u.top.GroupAddServer(1, "", srv))
+	sen := testenv.StartSentinel(t)
+	must(t, u.top.AddSentinel(sen.Addr))
+	must(t, u.top.ResyncSentinels())
+	name := uiProduct + "-1"
+	oldID := redisInfo(srv)["run_id"]
+
+	u.open()
+	row := `#sentinels tr[data-sentinel="` + sen.Addr + `"]`
+	u.waitText("the sentinel's status", row+` td:nth-child(4)`, "masters=1,down=0,slaves=0,sentinels=1")
+	// Both sides agree: the sentinel reports the server's run id, and the
+	// row has no warning.
+	u.until("the sentinel's run id of the master in the dashboard stats", func() bool {
+		rs := u.stats().Sentinels.Stats[sen.Addr]
+		return rs != nil && rs.Sentinel[name] != nil && rs.Sentinel[name].Master["runid"] == oldID
+	})
+	u.wait("the page on the same stats", `(() => {
+		const s = codisFE.state.stats.sentinels.stats[`+strconv.Quote(sen.Addr)+`];
+		return !!(s && s.sentinel && s.sentinel[`+strconv.Quote(name)+`] && s.sentinel[`+strconv.Quote(name)+`].master.runid === `+strconv.Quote(oldID)+`);
+	})()`)
+	if evalBool(t, u.ctx, `document.querySelector('`+row+` .bad') !== null`) {
+		t.Fatalf("run id warning before the restart: %q", u.text(row))
+	}
+
+	// Restart right after an INFO of the sentinel, so that its view stays
+	// stale for at least 6 s.
+	u.until("a fresh INFO of the master by the sentinel", func() bool {
+		n, err := strconv.Atoi(sentinelMaster(sen.Addr, name)["info-refresh"])
+		return err == nil && n < 4000
+	})
+	port := proc.Addr().(*net.TCPAddr).Port
+	proc.Close()
+	proc = runCodisServer(t, port)
+	if addr := proc.Addr().String(); addr != srv {
+		t.Fatalf("restarted on %s, want %s", addr, srv)
+	}
+	if newID := redisInfo(srv)["run_id"]; newID == "" || newID == oldID {
+		t.Fatalf("run_id after the restart = %q (before: %q)", newID, oldID)
+	}
+	u.waitText("the run id warning", row+` td:nth-child(4) .bad`, name+": run_id of "+srv+" differs")
+	if got := u.text(row + ` td:nth-child(4)`); got != "masters=1,down=0,slaves=0,sentinels=1"+name+": run_id of "+srv+" differs" {
+		t.Errorf("sentinel status cell = %q", got)
+	}
+	if got := sentinelMaster(sen.Addr, name)["runid"]; got != oldID {
+		t.Errorf("the sentinel reports run id %q, want the old %q it had not re-read yet", got, oldID)
+	}
+	u.screenshot("sentinel-runid-warning")
 }

@@ -264,10 +264,18 @@ func TestBrowserUI(t *testing.T) {
 	do(t, ctx, "close the dialog", chromedp.Click(chromedp.CSS(`dialog.dlg.error button[data-role="ok"]`)))
 	waitJS(t, ctx, "the dialog closed", `document.querySelector('dialog.dlg') === null`)
 
-	// Slots: assign nothing yet, so 1024 offline; the legend shows it.
-	waitJS(t, ctx, "the slots legend", `document.querySelector('#slots-chart .legends').textContent.includes('Offline:1024')`)
-	if got := evalString(t, ctx, `document.querySelector('#slots-chart .legends').textContent`); !strings.Contains(got, "Group-1:0") {
-		t.Errorf("slots legend = %q", got)
+	// Slots: assign nothing yet, so 1024 offline. The legend names them
+	// Group-0 like any group (Group-<id>:<count>); the chart's first row
+	// is labelled Offline.
+	waitJS(t, ctx, "the slots legend", `document.querySelector('#slots-chart .legends').textContent.includes('Group-0:1024')`)
+	if got := evalString(t, ctx, legendJS); got != "Group-0:1024 Group-1:0" {
+		t.Errorf("slots legend = %q, want %q", got, "Group-0:1024 Group-1:0")
+	}
+	if got := evalString(t, ctx, `[...document.querySelectorAll('#slots-chart svg text.axis')].slice(0, 3).map((e) => e.textContent).join(' ')`); got != "Offline Migrating Default" {
+		t.Errorf("slots chart rows = %q, want Offline Migrating Default", got)
+	}
+	if got := evalString(t, ctx, `[...document.querySelectorAll('#slots-chart svg title')].map((e) => e.textContent).join(';')`); got != "Offline [0,1023]" {
+		t.Errorf("slots chart runs = %q, want the Offline row's run [0,1023]", got)
 	}
 
 	// Slot actions: disable them and set the interval through the page.

@@ -85,18 +85,30 @@ func startDashboard(t testing.TB, root, product string) *topom.Topom {
 // free 127.0.0.1 port.
 func startCodisServer(t testing.TB) string {
 	t.Helper()
+	return runCodisServer(t, 0).Addr().String()
+}
+
+// runCodisServer runs a real codis-server (pkg/server) in process on
+// 127.0.0.1:port (0: a free port), closed at cleanup. A server closed by
+// the test can be run again on its port: a restart, with a new run_id.
+func runCodisServer(t testing.TB, port int) *server.Server {
+	t.Helper()
 	cfg := server.NewConfig()
-	cfg.Port = 0
+	cfg.Port = int64(port)
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.Save = ""
 	cfg.Dir = t.TempDir()
+	// A config file (created on the first CONFIG REWRITE), as
+	// codis-server has when it runs for real: the dashboard's and the
+	// sentinels' replication transactions end with CONFIG REWRITE.
+	cfg.ConfigFile = filepath.Join(cfg.Dir, "codis-server.conf")
 	cfg.ProtectedMode = false
 	s := server.New(cfg, testLogger())
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s.Addr().String()
+	return s
 }
 
 // assetsDir writes a small assets dir: index.html, app.css and

@@ -670,7 +670,9 @@
     }
     const legend = [...count.keys()].sort((a, b) => a - b).map((gid) =>
       h('span', { class: 'legend', 'data-gid': gid }, h('i', { style: 'background:' + groupColor(gid) }), 'Group-' + gid + ':' + count.get(gid)));
-    if (offline) legend.unshift(h('span', { class: 'legend' }, h('i', { style: 'background:#9aa0a6' }), 'Offline:' + offline));
+    // The offline slots (group 0) are named like every other group in the
+    // legend; only the chart's row says Offline.
+    if (offline) legend.unshift(h('span', { class: 'legend', 'data-gid': 0 }, h('i', { style: 'background:#9aa0a6' }), 'Group-0:' + offline));
     update($('#slots-chart'),
       s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'slots-svg', role: 'img', 'aria-label': 'slots per group' }, parts),
       h('div', { class: 'legends' }, legend));
