@@ -193,7 +193,7 @@ func (w *blockWaiter) serve(s *Server, key []byte, e *Entry) {
 	db := w.db
 	switch w.op {
 	case blockPop:
-		l := e.obj.(*listObj)
+		l := e.list()
 		v := l.pop(w.head)
 		s.propagateOp(db.id, popWord(w.head), key)
 		w.out = resp.AppendArrayLen(w.out, 2)

@@ -151,7 +151,7 @@ func TestParseScanCursor(t *testing.T) {
 	}
 }
 
-// TestMemoryVsRedis loads the same lists and hashes into both servers and
+// TestMemoryVsRedis loads the same strings, lists and hashes into both servers and
 // compares our real heap growth with Redis's used_memory growth. It is slow,
 // so it runs only with CODIS_MEMCMP=1.
 func TestMemoryVsRedis(t *testing.T) {
@@ -167,6 +167,12 @@ func TestMemoryVsRedis(t *testing.T) {
 		n    int
 	}
 	loads := []load{
+		{"strings", func(i int) []string {
+			return []string{"SET", fmt.Sprintf("key:%d", i), fmt.Sprintf("%0100d", i)}
+		}, 200000},
+		{"small strings", func(i int) []string {
+			return []string{"SET", fmt.Sprintf("counter:%d", i), fmt.Sprint(i)}
+		}, 200000},
 		{"small lists", func(i int) []string {
 			return []string{"RPUSH", fmt.Sprintf("list:%d", i), "alpha", "beta", "gamma", "1", "22", "333", "delta", "x", "y", "z"}
 		}, 50000},

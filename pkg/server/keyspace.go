@@ -363,7 +363,7 @@ func (db *DB) Set(key []byte, e *Entry, keepTTL bool) bool {
 	if keepTTL {
 		exp = old.expireAt
 	}
-	old.str, old.obj, old.typ, old.enc = e.str, e.obj, e.typ, e.enc
+	old.setValue(e)
 	db.setExpireEntry(sh, key, old, exp)
 	db.Modified(key, old)
 	if db.ks.blk != nil && (old.typ == TypeList || old.typ == TypeZSet) {

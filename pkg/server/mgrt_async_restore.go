@@ -76,7 +76,7 @@ func asyncEncCode(e *Entry) int {
 		}
 		return 0
 	}
-	switch e.obj.Encoding() {
+	switch e.Obj().Encoding() {
 	case "hashtable":
 		return 2
 	case "listpack", "ziplist":
@@ -235,7 +235,7 @@ func (c *client) asyncChunk(sub string, key []byte, elems [][]byte) (*Entry, int
 	}
 	var n int
 	enc := c.s.encLimits()
-	switch o := e.obj.(type) {
+	switch o := e.Obj().(type) {
 	case *listObj:
 		for _, v := range elems {
 			o.pushBack(v)

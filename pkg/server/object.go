@@ -1,6 +1,9 @@
 package server
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // ValueType is the Redis type of a value.
 type ValueType uint8
@@ -59,82 +62,192 @@ const embstrMax = 44
 
 // Entry is one key's value and metadata. Handlers get it from the DB lookup
 // functions and may modify the value in place, then call DB.Modified.
+//
+// The value is one pointer: a string's bytes (with their length and
+// capacity beside it) or the object of the entry's type (*listObj,
+// *hashObj, *setObject, *zsetObject). A slice and an interface side by
+// side made the struct 64 bytes; this is 40, which the allocator serves
+// from its 48-byte class, and an entry sharing its allocation with a short
+// key (entryWithBuf) fits 64 bytes instead of 80. Go through Str, setStr,
+// Obj, setObj and the typed accessors, never the fields.
 type Entry struct {
-	str      []byte // the value when typ == TypeString
-	obj      Object // the value for every other type
-	expireAt int64  // absolute unix time in ms; 0 = no expiry
-	mem      int64  // accounted size (see entrySize)
-	lru      uint32 // LRU clock (seconds) of the last access
+	ptr      unsafe.Pointer // string bytes or the object; see above
+	slen     uint32         // string length (typ == TypeString, !boxed)
+	scap     uint32         // string capacity
+	expireAt int64          // absolute unix time in ms; 0 = no expiry
+	mem      int64          // accounted size (see entrySize)
+	lru      uint32         // LRU clock (seconds) of the last access
 	typ      ValueType
 	enc      uint8 // string encoding (encRaw/encEmbstr/encInt)
 	freq     uint8 // LFU counter (maintained only under an LFU policy)
+	// boxed: a string whose capacity does not fit 32 bits (possible only
+	// with proto-max-bulk-len raised past 4 GB); ptr is then a *[]byte.
+	boxed bool
 }
 
 // Type returns the value type.
 func (e *Entry) Type() ValueType { return e.typ }
 
 // Str returns the string value (nil for other types).
-func (e *Entry) Str() []byte { return e.str }
+func (e *Entry) Str() []byte {
+	if e.typ != TypeString {
+		return nil
+	}
+	if e.boxed {
+		return *(*[]byte)(e.ptr)
+	}
+	return unsafe.Slice((*byte)(e.ptr), e.scap)[:e.slen]
+}
 
-// Obj returns the non-string value.
-func (e *Entry) Obj() Object { return e.obj }
+// maxInlineStrCap is the largest string capacity kept beside the pointer
+// (a variable so that tests can exercise boxed strings).
+var maxInlineStrCap uint64 = math.MaxUint32
+
+// setStr makes v, which the entry retains, the string's bytes; the type
+// and encoding are the caller's to set.
+func (e *Entry) setStr(v []byte) {
+	if uint64(cap(v)) <= maxInlineStrCap {
+		e.ptr, e.slen, e.scap, e.boxed = unsafe.Pointer(unsafe.SliceData(v)), uint32(len(v)), uint32(cap(v)), false
+		return
+	}
+	b := new([]byte)
+	*b = v
+	e.ptr, e.slen, e.scap, e.boxed = unsafe.Pointer(b), 0, 0, true
+}
+
+// Obj returns the non-string value (nil for strings).
+func (e *Entry) Obj() Object {
+	if e.ptr == nil {
+		return nil
+	}
+	switch e.typ {
+	case TypeList:
+		return (*listObj)(e.ptr)
+	case TypeHash:
+		return (*hashObj)(e.ptr)
+	case TypeSet:
+		return (*setObject)(e.ptr)
+	case TypeZSet:
+		return (*zsetObject)(e.ptr)
+	}
+	return nil
+}
+
+// setObj makes o the value and its type the entry's type.
+func (e *Entry) setObj(o Object) {
+	e.slen, e.scap, e.boxed = 0, 0, false
+	switch v := o.(type) {
+	case *listObj:
+		e.ptr = unsafe.Pointer(v)
+	case *hashObj:
+		e.ptr = unsafe.Pointer(v)
+	case *setObject:
+		e.ptr = unsafe.Pointer(v)
+	case *zsetObject:
+		e.ptr = unsafe.Pointer(v)
+	default:
+		panic("server: no entry representation for " + o.Type().String())
+	}
+	e.typ = o.Type()
+}
+
+// Typed views of the value; nil when the entry holds another type.
+
+func (e *Entry) list() *listObj {
+	if e.typ != TypeList {
+		return nil
+	}
+	return (*listObj)(e.ptr)
+}
+
+func (e *Entry) hash() *hashObj {
+	if e.typ != TypeHash {
+		return nil
+	}
+	return (*hashObj)(e.ptr)
+}
+
+func (e *Entry) set() *setObject {
+	if e.typ != TypeSet {
+		return nil
+	}
+	return (*setObject)(e.ptr)
+}
+
+func (e *Entry) zset() *zsetObject {
+	if e.typ != TypeZSet {
+		return nil
+	}
+	return (*zsetObject)(e.ptr)
+}
 
 // ExpireAt returns the absolute expiry in unix ms, or 0.
 func (e *Entry) ExpireAt() int64 { return e.expireAt }
 
-// SetStr replaces the string value (the caller then calls DB.Modified).
-// The slice is retained.
+// SetStr replaces the value with a string (the caller then calls
+// DB.Modified). The slice is retained.
 func (e *Entry) SetStr(v []byte, enc uint8) {
-	e.typ, e.obj, e.str, e.enc = TypeString, nil, v, enc
+	e.typ, e.enc = TypeString, enc
+	e.setStr(v)
+}
+
+// setValue gives e the value of src (type, encoding and the value itself,
+// shared).
+func (e *Entry) setValue(src *Entry) {
+	e.ptr, e.slen, e.scap, e.boxed, e.typ, e.enc = src.ptr, src.slen, src.scap, src.boxed, src.typ, src.enc
 }
 
 // NewStringEntry makes a string entry owning v, with the encoding SET would
 // pick for it.
 func NewStringEntry(v []byte) *Entry {
-	return &Entry{typ: TypeString, str: v, enc: stringEncoding(v)}
+	e := &Entry{typ: TypeString, enc: stringEncoding(v)}
+	e.setStr(v)
+	return e
 }
 
 // NewStringEntryCopy makes a string entry holding a copy of v: short
 // values (counters, flags) share the entry's allocation.
 func NewStringEntryCopy(v []byte) *Entry {
-	if len(v) <= 16 {
+	if len(v) <= 24 {
 		e, buf := entryWithBuf(len(v))
-		*e = Entry{typ: TypeString, str: buf[:copy(buf, v)], enc: stringEncoding(v)}
+		*e = Entry{typ: TypeString, enc: stringEncoding(v)}
+		e.setStr(buf[:copy(buf, v)])
 		return e
 	}
 	return NewStringEntry(cloneBytes(v))
 }
 
 // Entries allocated together with a small buffer (newStringEntryKeyed):
-// the sizes match allocator size classes, so an entry and its key cost one
-// allocation of the size the two separate ones would take.
+// the sizes fill allocator size classes (64, 80 and 96 bytes with the
+// 40-byte Entry), so an entry and its key cost one allocation of the size
+// the two separate ones would take, or less.
 type (
-	entryBuf16 struct {
+	entryBuf24 struct {
 		e   Entry
-		buf [16]byte
+		buf [24]byte
 	}
-	entryBuf32 struct {
+	entryBuf40 struct {
 		e   Entry
-		buf [32]byte
+		buf [40]byte
 	}
-	entryBuf48 struct {
+	entryBuf56 struct {
 		e   Entry
-		buf [48]byte
+		buf [56]byte
 	}
 )
 
 // entryWithBuf returns a new Entry and a buffer of at least n bytes in the
-// same allocation, or nil if n is more than 48.
+// same allocation, or nil if n is more than 56.
 func entryWithBuf(n int) (*Entry, []byte) {
 	switch {
-	case n <= 16:
-		x := &entryBuf16{}
+	case n <= 24:
+		x := &entryBuf24{}
 		return &x.e, x.buf[:]
-	case n <= 32:
-		x := &entryBuf32{}
+	case n <= 40:
+		x := &entryBuf40{}
 		return &x.e, x.buf[:]
-	case n <= 48:
-		x := &entryBuf48{}
+	case n <= 56:
+		x := &entryBuf56{}
 		return &x.e, x.buf[:]
 	}
 	return nil, nil
@@ -148,11 +261,13 @@ func entryWithBuf(n int) (*Entry, []byte) {
 func newStringEntryKeyed(key, v []byte) (*Entry, string) {
 	if e, buf := entryWithBuf(len(key) + len(v)); e != nil {
 		n := copy(buf, key)
-		*e = Entry{typ: TypeString, str: buf[n : n+copy(buf[n:], v)], enc: stringEncoding(v)}
+		*e = Entry{typ: TypeString, enc: stringEncoding(v)}
+		e.setStr(buf[n : n+copy(buf[n:], v)])
 		return e, unsafe.String(unsafe.SliceData(buf), n)
 	}
 	if e, buf := entryWithBuf(len(key)); e != nil {
-		*e = Entry{typ: TypeString, str: cloneBytes(v), enc: stringEncoding(v)}
+		*e = Entry{typ: TypeString, enc: stringEncoding(v)}
+		e.setStr(cloneBytes(v))
 		return e, unsafe.String(unsafe.SliceData(buf), copy(buf, key))
 	}
 	return NewStringEntryCopy(v), string(key)
@@ -160,7 +275,9 @@ func newStringEntryKeyed(key, v []byte) (*Entry, string) {
 
 // NewObjectEntry wraps a non-string value.
 func NewObjectEntry(o Object) *Entry {
-	return &Entry{typ: o.Type(), obj: o}
+	e := &Entry{}
+	e.setObj(o)
+	return e
 }
 
 // stringEncoding is the encoding Redis's tryObjectEncoding gives a fresh
@@ -180,7 +297,7 @@ func stringEncoding(v []byte) uint8 {
 // encodingName is OBJECT ENCODING's answer.
 func (e *Entry) encodingName() string {
 	if e.typ != TypeString {
-		return e.obj.Encoding()
+		return e.Obj().Encoding()
 	}
 	switch e.enc {
 	case encInt:
@@ -193,14 +310,14 @@ func (e *Entry) encodingName() string {
 
 // Per-key overhead estimate: map slot, Entry struct, key header, allocator
 // rounding. Chosen to approximate Go's real cost so used_memory tracks RSS.
-const entryOverhead = 96
+const entryOverhead = 88
 
 func entrySize(key string, e *Entry) int64 {
 	n := int64(entryOverhead + len(key))
 	if e.typ == TypeString {
-		n += int64(cap(e.str))
-	} else if e.obj != nil {
-		n += e.obj.MemSize()
+		n += int64(cap(e.Str()))
+	} else if o := e.Obj(); o != nil {
+		n += o.MemSize()
 	}
 	if e.expireAt != 0 {
 		n += 32 // the volatile map slot

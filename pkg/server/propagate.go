@@ -328,7 +328,7 @@ func (s *Server) rewriteFor(c *client, cmd *Command, argv [][]byte) {
 		return
 	case "incrbyfloat":
 		if e := c.db.peek(argv[1]); e != nil && e.typ == TypeString {
-			r.queue(db, bSET, argv[1], e.str, bKEEPTTL)
+			r.queue(db, bSET, argv[1], e.Str(), bKEEPTTL)
 			return
 		}
 	case "restore":

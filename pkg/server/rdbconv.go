@@ -52,12 +52,12 @@ var errNotSerializable = errors.New("server: value type cannot be serialized")
 // alias the entry and is valid until the keyspace changes.
 func entryRDB(e *Entry) (rdb.Object, error) {
 	if e.typ == TypeString {
-		return rdb.Object{Kind: rdb.KindString, Str: e.str}, nil
+		return rdb.Object{Kind: rdb.KindString, Str: e.Str()}, nil
 	}
-	if v, ok := e.obj.(rdbValue); ok {
+	if v, ok := e.Obj().(rdbValue); ok {
 		return v.rdbObject(), nil
 	}
-	if o, ok := rdbFallbackObject(e.obj); ok {
+	if o, ok := rdbFallbackObject(e.Obj()); ok {
 		return o, nil
 	}
 	return rdb.Object{}, fmt.Errorf("%w: %s", errNotSerializable, e.typ)

@@ -44,7 +44,7 @@ func sameKeyspace(t *testing.T, a, b *Server) int {
 				if eb == nil {
 					t.Fatalf("key %q missing on the replica", k)
 				}
-				if ea.typ != eb.typ || ea.expireAt != eb.expireAt || (ea.typ == TypeString && string(ea.str) != string(eb.str)) {
+				if ea.typ != eb.typ || ea.expireAt != eb.expireAt || (ea.typ == TypeString && string(ea.Str()) != string(eb.Str())) {
 					t.Fatalf("key %q differs", k)
 				}
 				n++

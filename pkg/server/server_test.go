@@ -173,19 +173,12 @@ func rawExchange(t *testing.T, addr, in string) string {
 	return string(out)
 }
 
-// fakeList is a minimal non-string Object used to exercise WRONGTYPE paths
-// before the list type exists.
-type fakeList struct{ n int }
-
-func (f *fakeList) Type() ValueType  { return TypeList }
-func (f *fakeList) Encoding() string { return "listpack" }
-func (f *fakeList) MemSize() int64   { return 16 }
-func (f *fakeList) Copy() Object     { return &fakeList{n: f.n} }
-
 func TestWrongType(t *testing.T) {
 	s := startServer(t)
 	s.mu.Lock()
-	s.ks.dbs[0].Add([]byte("l"), NewObjectEntry(&fakeList{n: 1}))
+	l := newListObj()
+	l.push([]byte("x"), false)
+	s.ks.dbs[0].Add([]byte("l"), NewObjectEntry(l))
 	s.mu.Unlock()
 	c := dial(t, s.Addr().String())
 	wt := `ERR:"WRONGTYPE Operation against a key holding the wrong kind of value"`
@@ -199,7 +192,7 @@ func TestWrongType(t *testing.T) {
 	}
 	c.expect("+list", "TYPE", "l")
 	c.expect("[(nil)]", "MGET", "l")
-	c.expect(`"listpack"`, "OBJECT", "ENCODING", "l")
+	c.expect(`"quicklist"`, "OBJECT", "ENCODING", "l")
 	c.expect("1", "COPY", "l", "l2")
 	c.expect("+list", "TYPE", "l2")
 	c.expect("0", "SETNX", "l", "x")
@@ -450,9 +443,7 @@ func TestScanDiff(t *testing.T) {
 			c.read()
 		}
 	}
-	s.mu.Lock()
-	s.ks.dbs[0].Add([]byte("key:list"), NewObjectEntry(&fakeList{}))
-	s.mu.Unlock()
+	a.expect("1", "RPUSH", "key:list", "x")
 	b.expect("1", "RPUSH", "key:list", "x")
 	for _, args := range [][]string{{}, {"COUNT", "1"}, {"COUNT", "1000"}, {"MATCH", "key:1*"}, {"MATCH", "*9", "COUNT", "50"},
 		{"TYPE", "list"}, {"TYPE", "string", "MATCH", "key:2??"}} {

@@ -144,8 +144,8 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 			e.enc = encRaw
 			grown, created = true, true
 		} else {
-			if len(e.str) < need {
-				e.str = growZero(e.str, need)
+			if len(e.Str()) < need {
+				e.setStr(growZero(e.Str(), need))
 				grown = true
 			}
 			e.enc = encRaw // Redis unshares the value as a raw string for any write op
@@ -156,7 +156,7 @@ func (c *client) bitfield(argv [][]byte, roCmd bool) {
 	for _, o := range ops {
 		var p []byte
 		if e != nil {
-			p = e.str
+			p = e.Str()
 		}
 		if o.op == bfGet {
 			if o.signed {

@@ -40,21 +40,21 @@ func setbitCommand(c *client, argv [][]byte) {
 		return
 	}
 	byteIdx := int(off >> 3)
-	dirty := e == nil || byteIdx >= len(e.str) // created or grown
+	dirty := e == nil || byteIdx >= len(e.Str()) // created or grown
 	if e == nil {
 		ne := NewStringEntry(make([]byte, byteIdx+1))
 		ne.enc = encRaw
 		c.db.Add(argv[1], ne)
 		e = ne
-	} else if byteIdx >= len(e.str) {
-		e.str = growZero(e.str, byteIdx+1)
+	} else if byteIdx >= len(e.Str()) {
+		e.setStr(growZero(e.Str(), byteIdx+1))
 	}
 	bit := byte(1) << (7 - uint(off&7))
-	old := e.str[byteIdx]&bit != 0
+	old := e.Str()[byteIdx]&bit != 0
 	if on == 1 {
-		e.str[byteIdx] |= bit
+		e.Str()[byteIdx] |= bit
 	} else {
-		e.str[byteIdx] &^= bit
+		e.Str()[byteIdx] &^= bit
 	}
 	e.enc = encRaw
 	if dirty || old != (on == 1) {
@@ -74,11 +74,11 @@ func getbitCommand(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	if e == nil || int(off>>3) >= len(e.str) {
+	if e == nil || int(off>>3) >= len(e.Str()) {
 		c.addInt(0)
 		return
 	}
-	c.addBool(e.str[off>>3]&(1<<(7-uint(off&7))) != 0)
+	c.addBool(e.Str()[off>>3]&(1<<(7-uint(off&7))) != 0)
 }
 
 func popcount(b []byte) int64 {
@@ -128,7 +128,7 @@ func bitcountCommand(c *client, argv [][]byte) {
 		c.addInt(0)
 		return
 	}
-	p := e.str
+	p := e.Str()
 	strlen := int64(len(p))
 	var firstMask, lastMask byte
 	if len(argv) == 2 {
@@ -214,7 +214,7 @@ func bitposCommand(c *client, argv [][]byte) {
 		c.addError(errWrongType)
 		return
 	}
-	p := e.str
+	p := e.Str()
 	strlen := int64(len(p))
 	var start, end int64
 	endGiven, isBit := false, false
@@ -363,8 +363,8 @@ func bitopCommand(c *client, argv [][]byte) {
 			c.addError(errWrongType)
 			return
 		}
-		srcs[i] = e.str
-		maxLen = max(maxLen, len(e.str))
+		srcs[i] = e.Str()
+		maxLen = max(maxLen, len(e.Str()))
 	}
 	res := make([]byte, maxLen)
 	for j := 0; j < maxLen; j++ {

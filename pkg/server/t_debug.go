@@ -122,7 +122,7 @@ func debugCommand(c *client, argv [][]byte) {
 func (s *Server) debugObject(e *Entry) string {
 	refcount := 1
 	if e.typ == TypeString && e.enc == encInt {
-		if v, ok := parseInt64(e.str); ok && v >= 0 && v < 10000 && !strings.HasSuffix(s.cfg.MaxMemoryPolicy, "lru") &&
+		if v, ok := parseInt64(e.Str()); ok && v >= 0 && v < 10000 && !strings.HasSuffix(s.cfg.MaxMemoryPolicy, "lru") &&
 			!strings.HasSuffix(s.cfg.MaxMemoryPolicy, "lfu") {
 			refcount = sharedRefcount
 		}
@@ -132,7 +132,7 @@ func (s *Server) debugObject(e *Entry) string {
 		serLen = len(b) - 11 // type byte, version and CRC
 	}
 	extra := ""
-	if l, ok := e.obj.(*listObj); ok {
+	if l := e.list(); l != nil {
 		nodes := max(len(l.nodes), 1)
 		size := int64(0)
 		for _, nd := range l.nodes {

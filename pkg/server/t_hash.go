@@ -508,7 +508,7 @@ func (c *client) lookupHash(key []byte, read bool) (*Entry, *hashObj, bool) {
 	if !ok || e == nil {
 		return nil, nil, ok
 	}
-	return e, e.obj.(*hashObj), true
+	return e, e.hash(), true
 }
 
 // hashForWrite returns the hash at key, creating (but not yet adding) an

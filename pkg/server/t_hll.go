@@ -31,7 +31,7 @@ func (c *client) hllCheck(e *Entry) bool {
 		c.addError(errWrongType)
 		return false
 	}
-	if !isHLL(e.str) {
+	if !isHLL(e.Str()) {
 		c.addError(errHLLWrongType)
 		return false
 	}
@@ -55,11 +55,11 @@ func pfaddCommand(c *client, argv [][]byte) {
 		}
 		e.enc = encRaw
 	}
-	h := hll{v: e.str, maxBytes: c.hllSparseMax()}
+	h := hll{v: e.Str(), maxBytes: c.hllSparseMax()}
 	for _, ele := range argv[2:] {
 		n, err := h.add(ele)
 		if err != nil {
-			e.str = h.v
+			e.setStr(h.v)
 			if updated > 0 {
 				db.Modified(argv[1], e)
 			}
@@ -68,9 +68,9 @@ func pfaddCommand(c *client, argv [][]byte) {
 		}
 		updated += n
 	}
-	e.str = h.v
+	e.setStr(h.v)
 	if updated > 0 {
-		hllInvalidateCache(e.str)
+		hllInvalidateCache(e.Str())
 		db.Modified(argv[1], e)
 		c.notify(notifyString, "pfadd", argv[1])
 		c.addInt(1)
@@ -91,7 +91,7 @@ func pfcountCommand(c *client, argv [][]byte) {
 			if !c.hllCheck(e) {
 				return
 			}
-			if hllMergeInto(&max, e.str) != nil {
+			if hllMergeInto(&max, e.Str()) != nil {
 				c.addError(errHLLInvalid)
 				return
 			}
@@ -109,17 +109,17 @@ func pfcountCommand(c *client, argv [][]byte) {
 		return
 	}
 	e.enc = encRaw
-	if hllCacheValid(e.str) {
-		c.addInt(int64(hllCachedCard(e.str)))
+	if hllCacheValid(e.Str()) {
+		c.addInt(int64(hllCachedCard(e.Str())))
 		return
 	}
-	histo, valid := hllRegHisto(e.str)
+	histo, valid := hllRegHisto(e.Str())
 	if !valid {
 		c.addError(errHLLInvalid)
 		return
 	}
 	card := hllEstimate(&histo)
-	hllSetCachedCard(e.str, card)
+	hllSetCachedCard(e.Str(), card)
 	// Updating the cache changes the value: it is a write for WATCH and
 	// replication, as in Redis.
 	db.Modified(argv[1], e)
@@ -138,10 +138,10 @@ func pfmergeCommand(c *client, argv [][]byte) {
 		if !c.hllCheck(e) {
 			return
 		}
-		if e.str[4] == hllDense {
+		if e.Str()[4] == hllDense {
 			useDense = true
 		}
-		if hllMergeInto(&max, e.str) != nil {
+		if hllMergeInto(&max, e.Str()) != nil {
 			c.addError(errHLLInvalid)
 			return
 		}
@@ -152,7 +152,7 @@ func pfmergeCommand(c *client, argv [][]byte) {
 		db.Add(argv[1], e)
 	}
 	e.enc = encRaw
-	h := hll{v: e.str, maxBytes: c.hllSparseMax()}
+	h := hll{v: e.Str(), maxBytes: c.hllSparseMax()}
 	if useDense {
 		d, err := sparseToDense(h.v)
 		if err != nil {
@@ -169,8 +169,8 @@ func pfmergeCommand(c *client, argv [][]byte) {
 		// cannot happen, and Redis ignores it too.
 		_, _ = h.set(i, m)
 	}
-	e.str = h.v
-	hllInvalidateCache(e.str)
+	e.setStr(h.v)
+	hllInvalidateCache(e.Str())
 	db.Modified(argv[1], e)
 	c.notify(notifyString, "pfadd", argv[1])
 	c.addOK()
@@ -189,32 +189,32 @@ func pfdebugCommand(c *client, argv [][]byte) {
 	}
 	e.enc = encRaw
 	toDense := func() bool {
-		d, err := sparseToDense(e.str)
+		d, err := sparseToDense(e.Str())
 		if err != nil {
 			c.addError(errHLLInvalid)
 			return false
 		}
-		e.str = d
+		e.setStr(d)
 		db.Modified(argv[2], e)
 		return true
 	}
 	switch strings.ToLower(sub) {
 	case "getreg":
-		if e.str[4] == hllSparse && !toDense() {
+		if e.Str()[4] == hllSparse && !toDense() {
 			return
 		}
-		regs := e.str[hllHdrSize:]
+		regs := e.Str()[hllHdrSize:]
 		c.addArrayLen(hllRegisters)
 		for i := 0; i < hllRegisters; i++ {
 			c.addInt(int64(denseGet(regs, i)))
 		}
 	case "decode":
-		if e.str[4] != hllSparse {
+		if e.Str()[4] != hllSparse {
 			c.addError("ERR HLL encoding is not sparse")
 			return
 		}
 		var b strings.Builder
-		v := e.str
+		v := e.Str()
 		for p := hllHdrSize; p < len(v); {
 			op := v[p]
 			switch {
@@ -231,13 +231,13 @@ func pfdebugCommand(c *client, argv [][]byte) {
 		}
 		c.addBulkString(strings.Trim(b.String(), " "))
 	case "encoding":
-		if e.str[4] == hllDense {
+		if e.Str()[4] == hllDense {
 			c.addSimple("dense")
 		} else {
 			c.addSimple("sparse")
 		}
 	case "todense":
-		if e.str[4] == hllSparse {
+		if e.Str()[4] == hllSparse {
 			if !toDense() {
 				return
 			}

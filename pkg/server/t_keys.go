@@ -87,9 +87,9 @@ func typeCommand(c *client, argv [][]byte) {
 func copyEntry(e *Entry) *Entry {
 	n := &Entry{typ: e.typ, enc: e.enc}
 	if e.typ == TypeString {
-		n.str = cloneBytes(e.str)
+		n.setStr(cloneBytes(e.Str()))
 	} else {
-		n.obj = e.obj.Copy()
+		n.setObj(e.Obj().Copy())
 	}
 	return n
 }
@@ -525,7 +525,7 @@ func objectCommand(c *client, argv [][]byte) {
 		c.addBulkString(e.encodingName())
 	case "refcount":
 		if e.typ == TypeString && e.enc == encInt && !strings.HasSuffix(policy, "lru") && !lfu {
-			if v, ok := parseInt64(e.str); ok && v >= 0 && v < 10000 {
+			if v, ok := parseInt64(e.Str()); ok && v >= 0 && v < 10000 {
 				c.addInt(sharedRefcount)
 				return
 			}

@@ -23,7 +23,7 @@ func lcsCommand(c *client, argv [][]byte) {
 			c.addError("ERR The specified keys must contain string values")
 			return
 		}
-		strs[i] = e.str
+		strs[i] = e.Str()
 	}
 	var getLen, getIdx, withMatchLen bool
 	minMatch := int64(0)

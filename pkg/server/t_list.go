@@ -722,7 +722,7 @@ func (c *client) lookupList(key []byte, read bool) (*Entry, *listObj, bool) {
 	if !ok || e == nil {
 		return nil, nil, ok
 	}
-	return e, e.obj.(*listObj), true
+	return e, e.list(), true
 }
 
 func (c *client) pushGeneric(argv [][]byte, head, onlyExisting bool) {
@@ -1155,7 +1155,7 @@ func (db *DB) lmove(s *Server, out *[]byte, src, dst []byte, se *Entry, srcHead,
 		*out = appendErrorStat(s, *out, errWrongType)
 		return false
 	}
-	sl := se.obj.(*listObj)
+	sl := se.list()
 	v := sl.pop(srcHead)
 	if de == nil {
 		dl := newListObjFill(int(s.cfg.ListMaxListpackSize))
@@ -1163,7 +1163,7 @@ func (db *DB) lmove(s *Server, out *[]byte, src, dst []byte, se *Entry, srcHead,
 		db.Add(dst, NewObjectEntry(dl))
 		db.signalListReady(dst)
 	} else {
-		de.obj.(*listObj).push(v, dstHead)
+		de.list().push(v, dstHead)
 		db.Modified(dst, de)
 	}
 	db.notify(notifyList, pushEvent(dstHead), dst)
@@ -1259,7 +1259,7 @@ func (c *client) parseMpop(argv [][]byte, i int) (mpopArgs, bool) {
 // mpopFrom pops up to count elements of the non-empty list at key and
 // appends the [key, [elements]] reply to out.
 func (db *DB) mpopFrom(out []byte, key []byte, e *Entry, head bool, count int64) []byte {
-	l := e.obj.(*listObj)
+	l := e.list()
 	n := int(min(count, int64(l.count)))
 	out = resp.AppendArrayLen(out, 2)
 	out = resp.AppendBulk(out, key)

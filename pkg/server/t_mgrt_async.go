@@ -384,8 +384,8 @@ func (b *asyncBatch) bulksOf(e *Entry) (chunked bool, bulks int) {
 	if e.typ == TypeString {
 		return false, 0
 	}
-	enc := e.obj.Encoding()
-	switch o := e.obj.(type) {
+	enc := e.Obj().Encoding()
+	switch o := e.Obj().(type) {
 	case *listObj:
 		return o.Len() > b.maxBulks, o.Len()
 	case *hashObj:
@@ -678,7 +678,7 @@ func (b *asyncBatch) startNext(s *Server) bool {
 		b.cur = it
 		ttl := itob(remainingTTL(e.expireAt, s.ks.now))
 		if e.typ == TypeString {
-			b.push(bRestoreAsync, bAsyncString, kb, ttl, e.str)
+			b.push(bRestoreAsync, bAsyncString, kb, ttl, e.Str())
 			it.stage = stageDone
 			return true
 		}

@@ -289,7 +289,7 @@ func (c *client) lookupSet(key []byte, read bool) (*setObject, *Entry, bool) {
 	if !ok || e == nil {
 		return nil, nil, ok
 	}
-	return e.obj.(*setObject), e, true
+	return e.set(), e, true
 }
 
 // setAfterRemove deletes key if its set became empty, else accounts the
@@ -565,7 +565,7 @@ func smoveCommand(c *client, argv [][]byte) {
 		c.addError(errWrongType)
 		return
 	}
-	src := se.obj.(*setObject)
+	src := se.set()
 	if se == de {
 		c.addBool(src.Has(member))
 		return
@@ -581,7 +581,7 @@ func smoveCommand(c *client, argv [][]byte) {
 		d.Add(member, c.s.setMaxInts())
 		db.Add(dstKey, NewObjectEntry(d))
 		c.notify(notifySet, "sadd", dstKey)
-	} else if de.obj.(*setObject).Add(member, c.s.setMaxInts()) {
+	} else if de.set().Add(member, c.s.setMaxInts()) {
 		db.Modified(dstKey, de)
 		c.notify(notifySet, "sadd", dstKey)
 	}
@@ -617,7 +617,7 @@ func (c *client) sinterGeneric(keys [][]byte, dst []byte, cardOnly bool, limit i
 			c.addError(errWrongType)
 			return
 		}
-		sets = append(sets, e.obj.(*setObject))
+		sets = append(sets, e.set())
 	}
 	if missing {
 		switch {
@@ -716,7 +716,7 @@ func (c *client) sunionDiffGeneric(keys [][]byte, dst []byte, diff bool) {
 			c.addError(errWrongType)
 			return
 		}
-		sets[i] = e.obj.(*setObject)
+		sets[i] = e.set()
 	}
 	res := newSetObject()
 	maxInts := c.s.setMaxInts()

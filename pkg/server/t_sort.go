@@ -73,7 +73,7 @@ func (c *client) sortGeneric(argv [][]byte, readonly bool) {
 	if e != nil {
 		switch e.typ {
 		case TypeList, TypeSet, TypeZSet:
-			obj = e.obj
+			obj = e.Obj()
 		default:
 			c.addError(errWrongType)
 			return
@@ -294,8 +294,8 @@ func (c *client) sortLookup(pattern, subst []byte) ([]byte, bool) {
 		return nil, false
 	}
 	if field != nil {
-		h, ok := e.obj.(*hashObj)
-		if !ok || e.typ != TypeHash {
+		h := e.hash()
+		if h == nil {
 			return nil, false
 		}
 		return h.get(field)
@@ -303,7 +303,7 @@ func (c *client) sortLookup(pattern, subst []byte) ([]byte, bool) {
 	if e.typ != TypeString {
 		return nil, false
 	}
-	return e.str, true
+	return e.Str(), true
 }
 
 // strtodWholeBytes converts like C strtod and accepts the value only if the

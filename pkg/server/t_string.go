@@ -74,7 +74,7 @@ func getCommand(c *client, argv [][]byte) {
 		c.addNull()
 		return
 	}
-	c.addBulk(e.str)
+	c.addBulk(e.Str())
 }
 
 // Flags of SET / GETEX argument parsing.
@@ -198,13 +198,13 @@ func (db *DB) storeString(key, val []byte, e *Entry, loc keyLoc, at int64, keepT
 		return
 	}
 	// Overwrite in place: reuse the value buffer when it fits.
-	v := e.str
+	v := e.Str()
 	if e.typ != TypeString || cap(v) < len(val) || cap(v) > 2*len(val)+64 {
 		v = make([]byte, len(val))
 	}
 	v = v[:len(val)]
 	copy(v, val)
-	e.str, e.obj, e.typ, e.enc = v, nil, TypeString, stringEncoding(v)
+	e.SetStr(v, stringEncoding(v))
 	if keepTTL {
 		at = e.expireAt
 	}
@@ -223,7 +223,7 @@ func (c *client) setGeneric(key, val []byte, flags int, at int64) {
 		if e == nil {
 			c.addNull()
 		} else {
-			c.addBulk(e.str)
+			c.addBulk(e.Str())
 		}
 	}
 	if (flags&setNX != 0 && e != nil) || (flags&setXX != 0 && e == nil) {
@@ -285,7 +285,7 @@ func getexCommand(c *client, argv [][]byte) {
 		c.addNull()
 		return
 	}
-	c.addBulk(e.str)
+	c.addBulk(e.Str())
 	db := c.db
 	switch {
 	case flags&(setEXAT|setPXAT) != 0 && at <= c.s.ks.now && c.s.cfg.ReplicaOfHost == "":
@@ -309,7 +309,7 @@ func getdelCommand(c *client, argv [][]byte) {
 		c.addNull()
 		return
 	}
-	c.addBulk(e.str)
+	c.addBulk(e.Str())
 	c.db.Delete(argv[1])
 	c.notify(notifyGeneric, "del", argv[1])
 }
@@ -321,7 +321,7 @@ func mgetCommand(c *client, argv [][]byte) {
 		if e == nil || e.typ != TypeString {
 			c.addNull()
 		} else {
-			c.addBulk(e.str)
+			c.addBulk(e.Str())
 		}
 	}
 }
@@ -378,17 +378,17 @@ func appendCommand(c *client, argv [][]byte) {
 		ne := NewStringEntryCopy(argv[2])
 		c.db.Add(argv[1], ne)
 		c.notify(notifyString, "append", argv[1])
-		c.addInt(int64(len(ne.str)))
+		c.addInt(int64(len(ne.Str())))
 		return
 	}
-	if !c.checkStringLength(int64(len(e.str)), int64(len(argv[2]))) {
+	if !c.checkStringLength(int64(len(e.Str())), int64(len(argv[2]))) {
 		return
 	}
-	e.str = append(e.str, argv[2]...)
+	e.setStr(append(e.Str(), argv[2]...))
 	e.enc = encRaw
 	c.db.Modified(argv[1], e)
 	c.notify(notifyString, "append", argv[1])
-	c.addInt(int64(len(e.str)))
+	c.addInt(int64(len(e.Str())))
 }
 
 func strlenCommand(c *client, argv [][]byte) {
@@ -400,7 +400,7 @@ func strlenCommand(c *client, argv [][]byte) {
 		c.addInt(0)
 		return
 	}
-	c.addInt(int64(len(e.str)))
+	c.addInt(int64(len(e.Str())))
 }
 
 func getrangeCommand(c *client, argv [][]byte) {
@@ -418,7 +418,7 @@ func getrangeCommand(c *client, argv [][]byte) {
 		c.addBulkString("")
 		return
 	}
-	s := e.str
+	s := e.Str()
 	n := int64(len(s))
 	if start < 0 && end < 0 && start > end {
 		c.addBulkString("")
@@ -474,20 +474,20 @@ func setrangeCommand(c *client, argv [][]byte) {
 		return
 	}
 	if len(val) == 0 {
-		c.addInt(int64(len(e.str)))
+		c.addInt(int64(len(e.Str())))
 		return
 	}
 	if !c.checkStringLength(off, int64(len(val))) {
 		return
 	}
-	if need := int(off) + len(val); need > len(e.str) {
-		e.str = growZero(e.str, need)
+	if need := int(off) + len(val); need > len(e.Str()) {
+		e.setStr(growZero(e.Str(), need))
 	}
-	copy(e.str[off:], val)
+	copy(e.Str()[off:], val)
 	e.enc = encRaw
 	c.db.Modified(argv[1], e)
 	c.notify(notifyString, "setrange", argv[1])
-	c.addInt(int64(len(e.str)))
+	c.addInt(int64(len(e.Str())))
 }
 
 // growZero extends b to n bytes, the new bytes zero.
@@ -511,7 +511,7 @@ func (c *client) incrDecr(key []byte, by int64) {
 	}
 	var cur int64
 	if e != nil {
-		v, ok := parseInt64(e.str)
+		v, ok := parseInt64(e.Str())
 		if !ok {
 			c.addError(errNotInt)
 			return
@@ -528,7 +528,7 @@ func (c *client) incrDecr(key []byte, by int64) {
 		ne, k := newStringEntryKeyed(key, strconv.AppendInt(tmp[:0], cur, 10))
 		c.db.addAt(key, k, loc, ne)
 	} else {
-		e.str = strconv.AppendInt(e.str[:0], cur, 10)
+		e.setStr(strconv.AppendInt(e.Str()[:0], cur, 10))
 		e.enc = encInt
 		c.db.Modified(key, e)
 	}
@@ -569,7 +569,7 @@ func incrbyfloatCommand(c *client, argv [][]byte) {
 	cur := new(big.Float).SetPrec(ldPrec)
 	curInf := 0
 	if e != nil {
-		v, inf, ok := parseLongDouble(e.str)
+		v, inf, ok := parseLongDouble(e.Str())
 		if !ok {
 			c.addError(errNotFloat)
 			return

@@ -70,7 +70,7 @@ func (c *client) lookupZset(key []byte, read bool) (*zsetObject, *Entry, bool) {
 	if !ok || e == nil {
 		return nil, nil, ok
 	}
-	return e.obj.(*zsetObject), e, true
+	return e.zset(), e, true
 }
 
 // zsetAfterRemove deletes key if its zset became empty, else accounts the
@@ -665,7 +665,7 @@ func zremrangebylexCommand(c *client, argv [][]byte)   { c.zremrangeGeneric(argv
 // caller found holding a sorted set, deleting the key once empty. The
 // members are returned in pop order.
 func (db *DB) zsetPop(key []byte, e *Entry, popMax bool, count int) []zent {
-	z := e.obj.(*zsetObject)
+	z := e.zset()
 	n := min(count, z.Len())
 	out := make([]zent, 0, n)
 	from := 0
@@ -1050,9 +1050,9 @@ func (c *client) zsetopGeneric(argv [][]byte, numkeysIdx int, dst []byte, op int
 		}
 		switch e.typ {
 		case TypeZSet:
-			srcs[i].z = e.obj.(*zsetObject)
+			srcs[i].z = e.zset()
 		case TypeSet:
-			srcs[i].s = e.obj.(*setObject)
+			srcs[i].s = e.set()
 		default:
 			c.addError(errWrongType)
 			return
