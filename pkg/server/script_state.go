@@ -26,6 +26,7 @@ var errScriptKilled = errors.New("ERR Script killed by user with SCRIPT KILL..."
 
 // luaScript is one cached script.
 type luaScript struct {
+	sha  string // lower-case hex SHA1 of body
 	body string
 	fn   *lua.LFunction
 	ro   bool // shebang flag no-writes
@@ -63,6 +64,10 @@ type scriptState struct {
 	hook     *scriptHook
 	rand     lrand48           // math.random's state, kept across scripts as in Redis 7.0
 	chunkSrc map[string]string // loadstring chunk names → sources (for error positions)
+	// noArgs is what KEYS and ARGV hold between runs, so that the last
+	// call's arguments can be collected; no script ever sees it (every run
+	// sets fresh tables first), so one empty table serves for good.
+	noArgs *lua.LTable
 }
 
 // scripting returns the server's scripting state, creating it on first use

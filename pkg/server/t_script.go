@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -72,10 +74,13 @@ func parseShebang(body string) (n int, ro, oom bool, err error) {
 // compile parses a script body into a cached script; the error is the
 // reply text.
 func (st *scriptState) compile(body []byte) (*luaScript, string, string) {
-	sha := sha1hex(body)
-	if sc := st.cache[sha]; sc != nil {
-		return sc, sha, ""
+	var hx [2 * sha1.Size]byte
+	sum := sha1.Sum(body)
+	hex.Encode(hx[:], sum[:])
+	if sc := st.cache[string(hx[:])]; sc != nil { // no allocation for the lookup
+		return sc, sc.sha, ""
 	}
+	sha := string(hx[:])
 	src := string(body)
 	n, ro, oom, err := parseShebang(src)
 	if err != nil {
@@ -93,7 +98,7 @@ func (st *scriptState) compile(body []byte) (*luaScript, string, string) {
 	// table would be built at every call (a map allocation): scripts get
 	// "..." only.
 	fn.Proto.IsVarArg &^= lua.VarArgNeedsArg
-	sc := &luaScript{body: src, fn: fn, ro: ro, oom: oom}
+	sc := &luaScript{sha: sha, body: src, fn: fn, ro: ro, oom: oom}
 	st.cache[sha] = sc
 	st.bodies += int64(len(src))
 	return sc, sha, ""
@@ -193,9 +198,12 @@ func (c *client) evalGeneric(argv [][]byte, bySHA, ro bool) {
 	if cap(fc.out) > 64<<10 {
 		fc.out = nil
 	}
-	// Drop the references to this call's arguments (no hash part: cheap).
-	st.env.RawSetString("KEYS", L.CreateTable(0, 0))
-	st.env.RawSetString("ARGV", L.CreateTable(0, 0))
+	// Drop the references to this call's arguments.
+	if st.noArgs == nil {
+		st.noArgs = L.CreateTable(0, 0)
+	}
+	st.env.RawSetString("KEYS", st.noArgs)
+	st.env.RawSetString("ARGV", st.noArgs)
 	if err != nil {
 		c.addError(scriptErrorText(err, sha, killed))
 		L.SetTop(0)
