@@ -24,6 +24,11 @@
 //   - DB.SetExpire(key, e, unixMillis or 0).
 //
 // Non-string values implement Object (Type, Encoding, MemSize, Copy).
+// An Entry holds its value as one pointer (a string's bytes with a 32-bit
+// length and capacity, or the *listObj, *hashObj, *setObject or
+// *zsetObject its type names; see object.go), 40 bytes in all: read it
+// with Str, Obj or the typed accessors, set it with SetStr or setObj.
+// A new object type needs a case in Obj and setObj.
 // To be dumped, restored and migrated they also implement rdbValue
 // (rdbObject() rdb.Object, the neutral form of pkg/rdb) and register a
 // constructor from rdb.Object with registerRDBDecoder(rdb.KindX, fn) in
