@@ -828,27 +828,10 @@ func TestBrowserSentinelsPanel(t *testing.T) {
 	}
 }
 
-// redisInfo returns the INFO fields of the server at addr (nil when it
-// cannot be read), on a connection of its own: the replication commands
-// of the dashboard and of the sentinels kill the clients of the servers
-// they reconfigure.
-func redisInfo(addr string) map[string]string {
-	c, err := redis.Dial("tcp", addr, redis.DialConnectTimeout(time.Second),
-		redis.DialReadTimeout(time.Second), redis.DialWriteTimeout(time.Second))
-	if err != nil {
-		return nil
-	}
-	defer c.Close()
-	text, err := redis.String(c.Do("INFO"))
-	if err != nil {
-		return nil
-	}
-	m := map[string]string{}
-	for _, line := range strings.Split(text, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-			m[k] = v
-		}
-	}
+// serverInfo returns the INFO fields of the server at addr as the
+// dashboard reads them (nil when it cannot be read).
+func (u *uiEnv) serverInfo(addr string) map[string]string {
+	m, _ := u.top.ServerInfo(addr)
 	return m
 }
 
@@ -873,7 +856,7 @@ func TestBrowserProxySwitched(t *testing.T) {
 	// that it learns the replica at once); the resync pushes the sentinel
 	// to the proxy too.
 	u.until("the replica linked to the master", func() bool {
-		return redisInfo(replica)["master_link_status"] == "up"
+		return u.serverInfo(replica)["master_link_status"] == "up"
 	})
 	must(t, u.top.AddSentinel(sen.Addr))
 	must(t, u.top.ResyncSentinels())
@@ -914,19 +897,10 @@ func TestBrowserProxySwitched(t *testing.T) {
 	u.screenshot("proxy-switched")
 }
 
-// sentinelMaster returns what the sentinel at addr reports about the
-// master name (SENTINEL master), nil when it cannot be read.
-func sentinelMaster(addr, name string) map[string]string {
-	c, err := redis.Dial("tcp", addr, redis.DialConnectTimeout(time.Second),
-		redis.DialReadTimeout(time.Second), redis.DialWriteTimeout(time.Second))
-	if err != nil {
-		return nil
-	}
-	defer c.Close()
-	m, err := redis.StringMap(c.Do("SENTINEL", "master", name))
-	if err != nil {
-		return nil
-	}
+// sentinelMaster returns what the sentinel on c reports about the master
+// name (SENTINEL master), nil when it cannot be read.
+func sentinelMaster(c redis.Conn, name string) map[string]string {
+	m, _ := redis.StringMap(c.Do("SENTINEL", "master", name))
 	return m
 }
 
@@ -945,8 +919,9 @@ func TestBrowserSentinelRunIDWarning(t *testing.T) {
 	sen := testenv.StartSentinel(t)
 	must(t, u.top.AddSentinel(sen.Addr))
 	must(t, u.top.ResyncSentinels())
+	sc := dialRedis(t, sen.Addr)
 	name := uiProduct + "-1"
-	oldID := redisInfo(srv)["run_id"]
+	oldID := u.serverInfo(srv)["run_id"]
 
 	u.open()
 	row := `#sentinels tr[data-sentinel="` + sen.Addr + `"]`
@@ -968,7 +943,7 @@ func TestBrowserSentinelRunIDWarning(t *testing.T) {
 	// Restart right after an INFO of the sentinel, so that its view stays
 	// stale for at least 6 s.
 	u.until("a fresh INFO of the master by the sentinel", func() bool {
-		n, err := strconv.Atoi(sentinelMaster(sen.Addr, name)["info-refresh"])
+		n, err := strconv.Atoi(sentinelMaster(sc, name)["info-refresh"])
 		return err == nil && n < 4000
 	})
 	port := proc.Addr().(*net.TCPAddr).Port
@@ -977,14 +952,14 @@ func TestBrowserSentinelRunIDWarning(t *testing.T) {
 	if addr := proc.Addr().String(); addr != srv {
 		t.Fatalf("restarted on %s, want %s", addr, srv)
 	}
-	if newID := redisInfo(srv)["run_id"]; newID == "" || newID == oldID {
+	if newID := u.serverInfo(srv)["run_id"]; newID == "" || newID == oldID {
 		t.Fatalf("run_id after the restart = %q (before: %q)", newID, oldID)
 	}
 	u.waitText("the run id warning", row+` td:nth-child(4) .bad`, name+": run_id of "+srv+" differs")
 	if got := u.text(row + ` td:nth-child(4)`); got != "masters=1,down=0,slaves=0,sentinels=1"+name+": run_id of "+srv+" differs" {
 		t.Errorf("sentinel status cell = %q", got)
 	}
-	if got := sentinelMaster(sen.Addr, name)["runid"]; got != oldID {
+	if got := sentinelMaster(sc, name)["runid"]; got != oldID {
 		t.Errorf("the sentinel reports run id %q, want the old %q it had not re-read yet", got, oldID)
 	}
 	u.screenshot("sentinel-runid-warning")

@@ -51,8 +51,9 @@ func (st *scriptState) openLibs() {
 	env.RawSetString("cjson", st.openCJSON())
 	env.RawSetString("struct", st.openStruct())
 	env.RawSetString("cmsgpack", st.openMsgpack())
-	env.RawSetString("KEYS", L.NewTable())
-	env.RawSetString("ARGV", L.NewTable())
+	st.noArgs = L.NewTable()
+	env.RawSetString("KEYS", st.noArgs)
+	env.RawSetString("ARGV", st.noArgs)
 
 	// Library tables become read-only proxies.
 	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "bit", "cjson", "struct", "cmsgpack"} {

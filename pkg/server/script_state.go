@@ -64,9 +64,10 @@ type scriptState struct {
 	hook     *scriptHook
 	rand     lrand48           // math.random's state, kept across scripts as in Redis 7.0
 	chunkSrc map[string]string // loadstring chunk names → sources (for error positions)
-	// noArgs is what KEYS and ARGV hold between runs, so that the last
-	// call's arguments can be collected; no script ever sees it (every run
-	// sets fresh tables first), so one empty table serves for good.
+	// noArgs is what KEYS and ARGV hold between runs (set by openLibs),
+	// so that the last call's arguments can be collected; no script ever
+	// sees it (every run sets fresh tables first), so one empty table
+	// serves for the interpreter's life.
 	noArgs *lua.LTable
 }
 
@@ -110,8 +111,16 @@ func (st *scriptState) newLua() {
 
 // sha1hex is the lower-case hex SHA1 of b.
 func sha1hex(b []byte) string {
+	hx := sha1hexArray(b)
+	return string(hx[:])
+}
+
+// sha1hexArray is sha1hex without the string (a map lookup with
+// string(hx[:]) does not allocate).
+func sha1hexArray(b []byte) (hx [2 * sha1.Size]byte) {
 	h := sha1.Sum(b)
-	return hex.EncodeToString(h[:])
+	hex.Encode(hx[:], h[:])
+	return hx
 }
 
 // busyThreshold reads busy-reply-threshold (or its alias lua-time-limit).

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -74,9 +72,7 @@ func parseShebang(body string) (n int, ro, oom bool, err error) {
 // compile parses a script body into a cached script; the error is the
 // reply text.
 func (st *scriptState) compile(body []byte) (*luaScript, string, string) {
-	var hx [2 * sha1.Size]byte
-	sum := sha1.Sum(body)
-	hex.Encode(hx[:], sum[:])
+	hx := sha1hexArray(body)
 	if sc := st.cache[string(hx[:])]; sc != nil { // no allocation for the lookup
 		return sc, sc.sha, ""
 	}
@@ -199,9 +195,6 @@ func (c *client) evalGeneric(argv [][]byte, bySHA, ro bool) {
 		fc.out = nil
 	}
 	// Drop the references to this call's arguments.
-	if st.noArgs == nil {
-		st.noArgs = L.CreateTable(0, 0)
-	}
 	st.env.RawSetString("KEYS", st.noArgs)
 	st.env.RawSetString("ARGV", st.noArgs)
 	if err != nil {
