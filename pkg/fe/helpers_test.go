@@ -3,7 +3,6 @@ package fe
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,29 +13,15 @@ import (
 
 	"github.com/codisgo/codis/pkg/models"
 	"github.com/codisgo/codis/pkg/server"
+	"github.com/codisgo/codis/pkg/testenv"
 	"github.com/codisgo/codis/pkg/topom"
-	"github.com/codisgo/codis/pkg/utils/log"
 )
 
-// testLogger discards logs unless CODIS_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("CODIS_TEST_LOG") != "" {
-		return log.New(os.Stderr, log.LevelDebug).Logger
-	}
-	return log.Discard()
-}
-
-// checkFor polls cond every 20 ms until it holds or timeout passes.
-func checkFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// The shared test helpers under the names this package's tests use.
+var (
+	testLogger = testenv.Logger
+	checkFor   = testenv.CheckFor
+)
 
 // fsClient opens a filesystem coordinator client on root, closed at
 // cleanup.

@@ -4,37 +4,22 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/codisgo/codis/pkg/models"
+	"github.com/codisgo/codis/pkg/testenv"
 	"github.com/codisgo/codis/pkg/utils/log"
 	"github.com/codisgo/codis/pkg/utils/token"
 )
 
-// testLogger discards the dashboard log unless CODIS_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("CODIS_TEST_LOG") != "" {
-		return log.New(os.Stderr, log.LevelDebug).Logger
-	}
-	return log.Discard()
-}
-
-// checkFor polls cond every 20 ms until it holds or timeout passes.
-func checkFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// The shared test helpers under the names this package's tests use.
+var (
+	testLogger = testenv.Logger
+	checkFor   = testenv.CheckFor
+)
 
 // env is one in-process dashboard on the filesystem coordinator.
 type env struct {
