@@ -128,8 +128,11 @@ func (u *uiEnv) confirm(want string) string {
 		u.t.Errorf("confirmation message = %q, want it to contain %q", msg, want)
 	}
 	detail := u.text(`dialog.dlg[open] .dlg-detail`)
+	// Mark this dialog: the action it confirms may open an error dialog
+	// right after it closes, faster than a poll could see no dialog at all.
+	evalString(u.t, u.ctx, `document.querySelector('dialog.dlg[open]').dataset.confirmed = 'yes'`)
 	u.click("confirm", `dialog.dlg[open] button[data-role="ok"]`)
-	u.wait("the dialog closed", `document.querySelector('dialog.dlg') === null`)
+	u.wait("the confirmation closed", `document.querySelector('dialog.dlg[data-confirmed]') === null`)
 	return detail
 }
 
